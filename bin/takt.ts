@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// The takt command line: one entry, subcommands for each part of Takt.
+import { parseArgs } from 'node:util'
+
+const help = `takt — edge-first MES gateway
+
+Usage: takt <command> [options]
+
+Commands:
+  edge [--config FILE]   run the line gateway (HTTP API)
+  demo                   run a demo gateway with a sample line and master data
+  help, --help           show this help
+  --version              print the version
+
+Configuration (takt edge): a YAML file given by --config or TAKT_CONFIG, then these
+environment variables, which win over the file:
+  TAKT_DATA_DIR     data directory (default ./data)
+  TAKT_HTTP_HOST    address the API listens on (default 127.0.0.1)
+  TAKT_HTTP_PORT    HTTP port (default 8080; 0 picks a free port)
+  TAKT_MQTT_PORT    MQTT broker port (default 1883)
+  TAKT_GATEWAY_ID   this gateway's id (default gateway-1)
+  TAKT_LOG_LEVEL    fatal|error|warn|info|debug|trace|silent (default info)
+  TAKT_ADMIN_TOKEN  on first start, provisions an admin API token with this value
+See docs/configuration.md for every key.
+`
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(help)
+      return
+    case '--version': {
+      const { version } = await import('../edge/gateway.ts')
+      process.stdout.write(`${version}\n`)
+      return
+    }
+    case 'edge': {
+      const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } })
+      if (values.help) {
+        process.stdout.write(help)
+        return
+      }
+      const { runGateway } = await import('../edge/main.ts')
+      await runGateway(values.config)
+      return
+    }
+    case 'demo': {
+      const { runDemo } = await import('../edge/demo.ts')
+      await runDemo()
+      return
+    }
+    default:
+      process.stderr.write(`takt: unknown command '${command}'\n\n${help}`)
+      process.exit(2)
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`takt: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,81 @@
+// The gateway's HTTP API: hono + zod-openapi, bearer authentication, problem+json errors, one OpenAPI document.
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import { HTTPException } from 'hono/http-exception'
+import type { Logger } from 'pino'
+import { authenticate, type AuthEnv } from './auth.ts'
+import type { ApiDeps } from './context.ts'
+import { idempotency } from './idempotency.ts'
+import { ProblemError, problem } from './problem.ts'
+import { accountRoutes } from './routes/accounts.ts'
+import { executionRoutes } from './routes/execution.ts'
+import { masterDataRoutes } from './routes/master-data.ts'
+import { orderRoutes } from './routes/orders.ts'
+import { qualityRoutes } from './routes/quality.ts'
+
+export interface ApiOptions {
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: number
+  version: string
+  logger: Logger
+}
+
+const anonymous = new Set(['/health', '/api/v1/auth/login'])
+
+export function buildApi(deps: ApiDeps, options: ApiOptions): OpenAPIHono<AuthEnv> {
+  const app = new OpenAPIHono<AuthEnv>({
+    defaultHook: (result) => {
+      if (result.success) return
+      const errors = result.error.issues.map((i) => ({ path: `${result.target}${i.path.length ? '.' + i.path.join('.') : ''}`, message: i.message }))
+      const detail = errors.map((e) => `${e.path}: ${e.message}`).join('; ')
+      throw new ProblemError(422, 'validation_failed', `The request is not valid: ${detail}`, { errors })
+    },
+  })
+
+  app.onError((error, c) => {
+    if (error instanceof ProblemError) return problem(c, error)
+    if (error instanceof HTTPException) {
+      const malformed = error.status === 400
+      return problem(c, new ProblemError(error.status, malformed ? 'malformed_request' : 'http_error', malformed ? `The request body is not valid JSON: ${error.message}` : error.message))
+    }
+    options.logger.error({ err: error, path: c.req.path }, 'request failed')
+    return problem(c, new ProblemError(500, 'internal', 'The gateway could not process the request; nothing was recorded. The error is in its log.'))
+  })
+  app.notFound((c) => problem(c, new ProblemError(404, 'route_not_found', `There is no route ${c.req.method} ${c.req.path}.`)))
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: options.maxBodyBytes,
+      onError: () => {
+        throw new ProblemError(413, 'body_too_large', `The request body is over the limit of ${options.maxBodyBytes} bytes; nothing was recorded.`)
+      },
+    }),
+  )
+  const auth = authenticate(deps.accounts, () => deps.clock.now())
+  app.use('*', async (c, next) => (anonymous.has(c.req.path) ? next() : auth(c, next)))
+  app.use('/api/*', async (c, next) => {
+    const type = c.req.header('content-type')
+    if ((c.req.method === 'POST' || c.req.method === 'PUT') && type !== undefined && !/^application\/json\b/i.test(type)) {
+      throw new ProblemError(415, 'unsupported_media_type', `Send application/json, not ${type}.`)
+    }
+    return next()
+  })
+  const idempotent = idempotency(deps.store.db.sqlite)
+  app.use('/api/*', async (c, next) => (anonymous.has(c.req.path) ? next() : idempotent(c, next)))
+
+  app.get('/health', (c) => c.json({ status: 'ok', version: options.version, eventSeq: deps.store.head().seq, time: deps.clock.now().toISOString() }))
+
+  accountRoutes(app, deps)
+  masterDataRoutes(app, deps)
+  orderRoutes(app, deps)
+  executionRoutes(app, deps)
+  qualityRoutes(app, deps)
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API token, or a session token from /api/v1/auth/login' })
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Takt gateway API', version: options.version, description: 'Production orders, execution, as-built records and genealogy for one line.' },
+  })
+  return app
+}

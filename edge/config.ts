@@ -1,0 +1,97 @@
+// Gateway configuration: a YAML file plus TAKT_* environment overrides, validated once, every problem listed, then frozen.
+import { readFileSync } from 'node:fs'
+import { isAbsolute, resolve } from 'node:path'
+import { parseDocument } from 'yaml'
+import { z } from 'zod'
+
+const port = z.number().int().min(0).max(65535)
+
+export const GatewayConfigSchema = z.strictObject({
+  dataDir: z.string().min(1).default('./data'),
+  gatewayId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('gateway-1'),
+  http: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: port.default(8080), maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024) }).prefault({}),
+  mqtt: z.strictObject({ port: port.default(1883) }).prefault({}),
+  sessionTtlMinutes: z.number().int().min(1).max(7 * 24 * 60).default(480),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+})
+
+export type GatewayConfig = Readonly<z.infer<typeof GatewayConfigSchema>> & { readonly adminToken: string | null; readonly source: string }
+
+/** Environment variables and the config key each one overrides. */
+export const environment = {
+  TAKT_DATA_DIR: { key: 'dataDir', type: 'string' },
+  TAKT_GATEWAY_ID: { key: 'gatewayId', type: 'string' },
+  TAKT_HTTP_HOST: { key: 'http.host', type: 'string' },
+  TAKT_HTTP_PORT: { key: 'http.port', type: 'integer' },
+  TAKT_MQTT_PORT: { key: 'mqtt.port', type: 'integer' },
+  TAKT_LOG_LEVEL: { key: 'log.level', type: 'string' },
+} as const
+
+export class ConfigError extends Error {
+  readonly problems: string[]
+  constructor(problems: string[]) {
+    super(`the configuration is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.problems = problems
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.')
+  let node = target
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {}
+    node = node[key] as Record<string, unknown>
+  }
+  node[keys.at(-1)!] = value
+}
+
+function readFile(file: string, problems: string[]): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    problems.push(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
+    return {}
+  }
+  const doc = parseDocument(text)
+  for (const e of doc.errors) problems.push(`${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`)
+  const value = doc.toJS() as unknown
+  if (value === null || value === undefined) return {}
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    problems.push(`${file}: the top level must be a mapping of keys`)
+    return {}
+  }
+  return value as Record<string, unknown>
+}
+
+export function loadConfig(options: { file?: string | undefined; env?: NodeJS.ProcessEnv; cwd?: string } = {}): GatewayConfig {
+  const env = options.env ?? process.env
+  const cwd = options.cwd ?? process.cwd()
+  const problems: string[] = []
+  const file = options.file ?? env.TAKT_CONFIG
+  const raw = file ? readFile(resolve(cwd, file), problems) : {}
+  const origin = new Map<string, string>()
+  for (const [name, { key, type }] of Object.entries(environment)) {
+    const value = env[name]
+    if (value === undefined || value === '') continue
+    origin.set(key, `environment ${name}`)
+    if (type === 'integer') {
+      if (!/^\d+$/.test(value)) problems.push(`${name} (${key}): '${value}' is not a whole number`)
+      else setPath(raw, key, Number(value))
+    } else setPath(raw, key, value)
+  }
+  const parsed = GatewayConfigSchema.safeParse(raw)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = issue.path.join('.') || '(top level)'
+      const where = origin.get(key) ?? (file ? `file ${file}` : 'defaults')
+      problems.push(`${key} (${where}): ${issue.message}`)
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems)
+  const config = parsed.data
+  const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(cwd, config.dataDir)
+  const adminToken = env.TAKT_ADMIN_TOKEN && env.TAKT_ADMIN_TOKEN.length > 0 ? env.TAKT_ADMIN_TOKEN : null
+  if (adminToken !== null && adminToken.length < 24) throw new ConfigError(['TAKT_ADMIN_TOKEN: must be at least 24 characters'])
+  return Object.freeze({ ...config, dataDir, adminToken, source: file ?? '(defaults and environment)' })
+}

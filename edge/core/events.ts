@@ -1,0 +1,140 @@
+// Every fact the line records, as a discriminated union: the audit trail, as-built record and sync outbox.
+import type {
+  Bom,
+  Equipment,
+  Material,
+  MaterialLot,
+  OrderOperation,
+  OrderState,
+  Person,
+  Routing,
+  ScrapEntry,
+} from './model.ts'
+
+export interface OrderDefinition {
+  id: string
+  productId: string
+  quantity: number
+  serialized: boolean
+  serials: string[]
+  bomId: string
+  bomVersion: string
+  routingId: string
+  routingVersion: string
+  lineId: string
+  priority: number
+  dueAt: string | null
+  plannedStartAt: string | null
+  outputLot: string
+}
+
+export type EventBody =
+  | { type: 'EquipmentDefined'; data: Equipment }
+  | { type: 'MaterialDefined'; data: Material }
+  | { type: 'BomDefined'; data: Bom }
+  | { type: 'RoutingDefined'; data: Routing }
+  | { type: 'PersonDefined'; data: Person }
+  | { type: 'LotDefined'; data: Omit<MaterialLot, 'producedByOrder'> }
+  | { type: 'OrderCreated'; data: OrderDefinition & { operations: OrderOperation[] } }
+  | { type: 'OrderQuantityChanged'; data: { orderId: string; from: number; to: number } }
+  | { type: 'OrderPlanChanged'; data: { orderId: string; priority: number; dueAt: string | null; plannedStartAt: string | null } }
+  | { type: 'OrderReleased'; data: { orderId: string; serials: string[] } }
+  | { type: 'OrderDispatched'; data: { orderId: string } }
+  | { type: 'OrderHeld'; data: { orderId: string; reason: string; from: OrderState } }
+  | { type: 'OrderHoldReleased'; data: { orderId: string; reason: string; to: OrderState } }
+  | { type: 'OrderCancelled'; data: { orderId: string; reason: string } }
+  | { type: 'OrderCompleted'; data: { orderId: string; good: number; scrap: number } }
+  | { type: 'OrderClosed'; data: { orderId: string } }
+  | { type: 'DispatchResequenced'; data: { workCenterId: string; orderIds: string[] } }
+  | {
+      type: 'OperationStarted'
+      data: {
+        runId: string
+        orderId: string
+        opSeq: number
+        unitSerial: string | null
+        quantity: number
+        workCenterId: string
+        operatorId: string
+      }
+    }
+  | { type: 'OperationPaused'; data: { runId: string; reason: string } }
+  | { type: 'OperationResumed'; data: { runId: string } }
+  | {
+      type: 'OperationCompleted'
+      data: {
+        runId: string
+        orderId: string
+        opSeq: number
+        unitSerial: string | null
+        good: number
+        scrap: number
+        scrapReasons: ScrapEntry[]
+        operationCompleted: boolean
+      }
+    }
+  | {
+      type: 'MaterialConsumed'
+      data: {
+        runId: string
+        orderId: string
+        opSeq: number
+        /** What the material went into: a serialized unit or the order's output lot. */
+        producedKind: 'unit' | 'lot'
+        producedId: string
+        consumedKind: 'unit' | 'lot'
+        consumedId: string
+        materialId: string
+        quantity: number
+      }
+    }
+  | {
+      type: 'ConsumptionRefused'
+      data: { runId: string; orderId: string; opSeq: number; lotId: string; quantity: number; code: string; reason: string }
+    }
+  | {
+      type: 'MeasurementRecorded'
+      data: {
+        runId: string
+        orderId: string
+        opSeq: number
+        unitSerial: string | null
+        name: string
+        value: number
+        unit: string
+        lower: number | null
+        upper: number | null
+        withinLimits: boolean
+      }
+    }
+  | {
+      type: 'NonconformanceOpened'
+      data: { ncId: string; orderId: string; opSeq: number; unitSerial: string | null; runId: string; reason: string }
+    }
+  | { type: 'UnitHeld'; data: { serial: string; reason: string; ncId: string | null } }
+  | { type: 'UnitHoldReleased'; data: { serial: string; reason: string } }
+  | { type: 'OutputLotProduced'; data: { lotId: string; orderId: string; materialId: string; quantity: number } }
+
+export type EventType = EventBody['type']
+
+/** An event as core decides it: what happened and to which subject. */
+export type NewEvent = EventBody & { subject: string }
+
+/** An event as the log holds it. */
+export type RecordedEvent = NewEvent & {
+  seq: number
+  id: string
+  actor: string
+  occurredAt: string
+  recordedAt: string
+  prevHash: string
+  hash: string
+}
+
+export function event<T extends EventType>(
+  type: T,
+  subject: string,
+  data: Extract<EventBody, { type: T }>['data'],
+): NewEvent {
+  return { type, subject, data } as NewEvent
+}

@@ -1,0 +1,13 @@
+// The MES domain core: pure decisions over the line's state. No I/O, no clock, no randomness.
+export * from './canonical-json.ts'
+export * from './completion.ts'
+export * from './decision.ts'
+export * from './events.ts'
+export * from './execution.ts'
+export * from './line-view.ts'
+export * from './master-data.ts'
+export * from './model.ts'
+export * from './orders.ts'
+export * from './ports.ts'
+export * from './rejection.ts'
+export * from './wip.ts'

@@ -1,0 +1,100 @@
+// A sample line for the demo and the tests: three work centers making a serialized bracket.
+import type { Bom, Equipment, Material, MaterialLot, Person, Routing } from './core/model.ts'
+
+export const demoEquipment: Equipment[] = [
+  { id: 'ACME', level: 'site', name: 'ACME Plant', parentId: null, ratedCycleTimeS: null },
+  { id: 'ACME.ASSY', level: 'area', name: 'Assembly', parentId: 'ACME', ratedCycleTimeS: null },
+  { id: 'L1', level: 'line', name: 'Bracket line 1', parentId: 'ACME.ASSY', ratedCycleTimeS: null },
+  { id: 'WC-PRESS', level: 'work_center', name: 'Press 1', parentId: 'L1', ratedCycleTimeS: 20 },
+  { id: 'WC-WELD', level: 'work_center', name: 'Weld cell', parentId: 'L1', ratedCycleTimeS: 45 },
+  { id: 'WC-TEST', level: 'work_center', name: 'Leak test', parentId: 'L1', ratedCycleTimeS: 30 },
+]
+
+export const demoMaterials: Material[] = [
+  { id: 'BRK-100', name: 'Mounting bracket', uom: 'ea', serialized: true },
+  { id: 'STEEL-2MM', name: 'Steel sheet 2 mm', uom: 'kg', serialized: false },
+  { id: 'BOLT-M8', name: 'Bolt M8x20', uom: 'ea', serialized: false },
+  { id: 'BOLT-M8-B', name: 'Bolt M8x20 (second source)', uom: 'ea', serialized: false },
+  { id: 'PAINT-RAL7035', name: 'Powder coat RAL 7035', uom: 'kg', serialized: false },
+]
+
+export const demoBom: Bom = {
+  id: 'BOM-BRK-100',
+  version: 'A',
+  productId: 'BRK-100',
+  items: [
+    { materialId: 'STEEL-2MM', quantityPer: 0.5, alternates: [] },
+    { materialId: 'BOLT-M8', quantityPer: 2, alternates: ['BOLT-M8-B'] },
+  ],
+}
+
+export const demoRouting: Routing = {
+  id: 'RT-BRK-100',
+  version: 'A',
+  productId: 'BRK-100',
+  operations: [
+    {
+      seq: 10,
+      name: 'Press',
+      workCenterId: 'WC-PRESS',
+      setupTimeS: 600,
+      idealCycleTimeS: 20,
+      components: [{ materialId: 'STEEL-2MM', quantityPer: 0.5 }],
+      measurements: [{ name: 'thickness', unit: 'mm', lower: 1.9, upper: 2.1 }],
+      qualification: 'PRESS',
+      allowOverlap: false,
+      instructions: 'Load one blank, press, check thickness at the flange.',
+    },
+    {
+      seq: 20,
+      name: 'Weld bolts',
+      workCenterId: 'WC-WELD',
+      setupTimeS: 300,
+      idealCycleTimeS: 45,
+      components: [{ materialId: 'BOLT-M8', quantityPer: 2 }],
+      measurements: [{ name: 'torque', unit: 'Nm', lower: 20, upper: 30 }],
+      qualification: 'WELD',
+      allowOverlap: false,
+      instructions: 'Weld two M8 bolts, test the torque of one.',
+    },
+    {
+      seq: 30,
+      name: 'Leak test',
+      workCenterId: 'WC-TEST',
+      setupTimeS: 0,
+      idealCycleTimeS: 30,
+      components: [],
+      measurements: [{ name: 'leak_rate', unit: 'mbar*l/s', lower: null, upper: 0.01 }],
+      qualification: null,
+      allowOverlap: false,
+      instructions: 'Pressure-test the bracket.',
+    },
+  ],
+}
+
+export function demoPeople(now: Date): Person[] {
+  const inAYear = new Date(now.getTime() + 365 * 86400_000).toISOString()
+  const lastMonth = new Date(now.getTime() - 30 * 86400_000).toISOString()
+  return [
+    { id: 'ana', name: 'Ana Operator', roles: ['operator'], qualifications: [{ code: 'PRESS', expiresAt: inAYear }, { code: 'WELD', expiresAt: inAYear }], active: true },
+    { id: 'ben', name: 'Ben Operator', roles: ['operator'], qualifications: [{ code: 'PRESS', expiresAt: inAYear }, { code: 'WELD', expiresAt: lastMonth }], active: true },
+    { id: 'lea', name: 'Lea Lead', roles: ['lead'], qualifications: [], active: true },
+    { id: 'quinn', name: 'Quinn Quality', roles: ['quality'], qualifications: [], active: true },
+  ]
+}
+
+export function demoLots(now: Date): Array<Omit<MaterialLot, 'producedByOrder'>> {
+  const later = new Date(now.getTime() + 180 * 86400_000).toISOString()
+  const earlier = new Date(now.getTime() - 86400_000).toISOString()
+  return [
+    { id: 'STEEL-0001', materialId: 'STEEL-2MM', status: 'released', expiresAt: null, quantity: 5000 },
+    { id: 'STEEL-0002-OLD', materialId: 'STEEL-2MM', status: 'released', expiresAt: earlier, quantity: 100 },
+    { id: 'BOLT-0001', materialId: 'BOLT-M8', status: 'released', expiresAt: later, quantity: 20000 },
+    { id: 'BOLTB-0001', materialId: 'BOLT-M8-B', status: 'released', expiresAt: later, quantity: 5000 },
+    { id: 'BOLT-0002-Q', materialId: 'BOLT-M8', status: 'quarantined', expiresAt: later, quantity: 5000 },
+    { id: 'PAINT-0001', materialId: 'PAINT-RAL7035', status: 'released', expiresAt: later, quantity: 200 },
+  ]
+}
+
+/** Demo passwords, for the demo only: printed at start so a visitor can log in. */
+export const demoPassword = 'takt-demo-password'

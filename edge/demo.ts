@@ -1,0 +1,61 @@
+// `takt demo` / `npm start`: a gateway with a sample line, its master data, people and a few orders.
+import { defineBom, defineEquipment, defineLot, defineMaterial, definePerson, defineRouting } from './core/master-data.ts'
+import { defineOrder, dispatchOrder, releaseOrder } from './core/orders.ts'
+import type { Decide } from './store/line-store.ts'
+import { loadConfig } from './config.ts'
+import { demoBom, demoEquipment, demoLots, demoMaterials, demoPassword, demoPeople, demoRouting } from './demo-line.ts'
+import type { Gateway } from './gateway.ts'
+import { startGateway } from './main.ts'
+
+const demoAdminToken = 'takt-demo-admin-token-not-for-production'
+
+/** Loads the sample line once; a second start finds it and changes nothing. */
+export function seedDemoLine(gateway: Gateway, now: Date): boolean {
+  if (gateway.store.view.equipment('L1')) return false
+  const run = <R>(decide: Decide<R>) => {
+    const done = gateway.store.execute('system:demo', decide)
+    if (!done.ok) throw new Error(`demo seed refused: ${done.rejection.message}`)
+  }
+  for (const e of demoEquipment) run((v) => defineEquipment(v, e))
+  for (const m of demoMaterials) run((v) => defineMaterial(v, m))
+  run((v) => defineBom(v, demoBom))
+  run((v) => defineRouting(v, demoRouting))
+  for (const p of demoPeople(now)) {
+    run((v) => definePerson(v, p))
+    gateway.accounts.setPassword(p.id, demoPassword, now)
+  }
+  for (const l of demoLots(now)) run((v) => defineLot(v, l))
+  for (let i = 1; i <= 5; i++) {
+    const id = `PO-${1000 + i}`
+    const dueAt = new Date(now.getTime() + i * 4 * 3600_000).toISOString()
+    run((v) => defineOrder(v, { id, productId: 'BRK-100', quantity: 10 * i, serials: [], bomId: demoBom.id, bomVersion: 'A', routingId: demoRouting.id, routingVersion: 'A', lineId: 'L1', priority: 500, dueAt, plannedStartAt: null }))
+    if (i <= 3) run((v) => releaseOrder(v, id))
+    if (i <= 2) run((v) => dispatchOrder(v, id))
+  }
+  return true
+}
+
+export async function runDemo(): Promise<void> {
+  const env = { ...process.env }
+  env.TAKT_ADMIN_TOKEN ||= demoAdminToken
+  env.TAKT_HTTP_PORT ||= '8080'
+  const config = loadConfig({ env })
+  const running = await startGateway(config)
+  const seeded = seedDemoLine(running.gateway, new Date())
+  const url = `http://${config.http.host}:${running.port}`
+  process.stdout.write(
+    [
+      '',
+      `Takt demo line ${seeded ? 'loaded' : 'resumed'} (data in ${config.dataDir})`,
+      `  API        ${url}/api/v1   (OpenAPI: ${url}/openapi.json)`,
+      `  Health     ${url}/health`,
+      `  Admin API token: ${env.TAKT_ADMIN_TOKEN === demoAdminToken ? demoAdminToken : '(from TAKT_ADMIN_TOKEN)'}`,
+      `  Logins (password '${demoPassword}'): ana, ben (operators), lea (lead), quinn (quality)`,
+      '  Ctrl-C stops the demo.',
+      '',
+    ].join('\n'),
+  )
+  const stop = () => running.stop().then(() => process.exit(0), () => process.exit(1))
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}

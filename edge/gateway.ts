@@ -1,0 +1,34 @@
+// build(config): the gateway's parts wired together, without listening — what tests and main.ts both use.
+import { join } from 'node:path'
+import pino, { type Logger } from 'pino'
+import type { Clock, Ids } from './core/ports.ts'
+import { Accounts } from './api/auth.ts'
+import { buildApi } from './api/app.ts'
+import type { GatewayConfig } from './config.ts'
+import { systemClock, uuidv7Ids } from './store/ids.ts'
+import { LineStore } from './store/line-store.ts'
+import { LineQueries } from './store/queries.ts'
+
+export const version = '0.1.0'
+
+export interface GatewayParts {
+  clock?: Clock
+  ids?: Ids
+  logger?: Logger
+}
+
+export function buildGateway(config: GatewayConfig, parts: GatewayParts = {}) {
+  const clock = parts.clock ?? systemClock
+  const ids = parts.ids ?? uuidv7Ids(clock)
+  const logger = parts.logger ?? pino({ level: config.log.level, redact: ['req.headers.authorization', '*.password', '*.token'] })
+  const store = new LineStore({ file: join(config.dataDir, 'takt.db'), clock, ids })
+  const accounts = new Accounts(store.db.sqlite, config.sessionTtlMinutes * 60_000)
+  if (config.adminToken && accounts.ensureBootstrapToken(config.adminToken, clock.now(), ids.next())) {
+    logger.info('provisioned the bootstrap admin API token from TAKT_ADMIN_TOKEN')
+  }
+  const queries = new LineQueries(store.db.sqlite)
+  const app = buildApi({ store, queries, accounts, clock, ids }, { maxBodyBytes: config.http.maxBodyBytes, version, logger: logger.child({ module: 'api' }) })
+  return { app, store, queries, accounts, logger, close: () => store.close() }
+}
+
+export type Gateway = ReturnType<typeof buildGateway>

@@ -1,0 +1,72 @@
+// The gateway's composition root: configuration, logger, HTTP listener, signals, shutdown in reverse start order.
+import { serve, type ServerType } from '@hono/node-server'
+import type { AddressInfo } from 'node:net'
+import { ConfigError, loadConfig, type GatewayConfig } from './config.ts'
+import { buildGateway, type Gateway } from './gateway.ts'
+
+export interface RunningGateway {
+  gateway: Gateway
+  config: GatewayConfig
+  port: number
+  stop(): Promise<void>
+}
+
+function listen(server: ServerType): Promise<number> {
+  return new Promise((resolveListen, rejectListen) => {
+    server.once('error', rejectListen)
+    server.once('listening', () => resolveListen((server.address() as AddressInfo).port))
+  })
+}
+
+export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+  const gateway = buildGateway(config)
+  const server = serve({ fetch: gateway.app.fetch, hostname: config.http.host, port: config.http.port })
+  let port: number
+  try {
+    port = await listen(server)
+  } catch (error) {
+    gateway.close()
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE') throw new ConfigError([`http.port: port ${config.http.port} is already in use; set TAKT_HTTP_PORT to a free port`])
+    throw error
+  }
+  gateway.logger.info({ host: config.http.host, port, dataDir: config.dataDir, config: config.source }, 'gateway listening')
+  const stop = async () => {
+    await new Promise<void>((done) => server.close(() => done()))
+    gateway.close()
+    gateway.logger.info('gateway stopped')
+  }
+  return { gateway, config, port, stop }
+}
+
+export async function runGateway(file: string | undefined): Promise<void> {
+  let config: GatewayConfig
+  try {
+    config = loadConfig({ file })
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`takt edge: ${error.message}\n`)
+      process.exit(2)
+    }
+    throw error
+  }
+  let running: RunningGateway
+  try {
+    running = await startGateway(config)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`takt edge: ${error.message}\n`)
+      process.exit(2)
+    }
+    throw error
+  }
+  const shutdown = (signal: string) => {
+    running.gateway.logger.info({ signal }, 'shutting down')
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.once('SIGINT', shutdown)
+  process.once('SIGTERM', shutdown)
+}

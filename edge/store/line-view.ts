@@ -1,0 +1,152 @@
+// The LineView port over the projection tables, with statements prepared once.
+import type { LineView } from '../core/line-view.ts'
+import type { Equipment, LotStatus, MaterialLot, Order, OrderOperation, OrderState, Person, Run, Unit, UnitState } from '../core/model.ts'
+import type { Sqlite } from './database.ts'
+
+type Row = Record<string, unknown>
+
+const str = (v: unknown) => v as string
+const strOrNull = (v: unknown) => (v === null || v === undefined ? null : String(v))
+
+export function orderFromRow(r: Row): Order {
+  return {
+    id: str(r.id),
+    productId: str(r.product_id),
+    quantity: Number(r.quantity),
+    serialized: r.serialized === 1,
+    serials: JSON.parse(str(r.serials)) as string[],
+    bomId: str(r.bom_id),
+    bomVersion: str(r.bom_version),
+    routingId: str(r.routing_id),
+    routingVersion: str(r.routing_version),
+    lineId: str(r.line_id),
+    priority: Number(r.priority),
+    dueAt: strOrNull(r.due_at),
+    plannedStartAt: strOrNull(r.planned_start_at),
+    state: str(r.state) as OrderState,
+    heldFrom: strOrNull(r.held_from) as OrderState | null,
+    outputLot: str(r.output_lot),
+    createdAt: str(r.created_at),
+  }
+}
+
+export function operationFromRow(r: Row): OrderOperation {
+  const def = JSON.parse(str(r.definition)) as Omit<OrderOperation, 'seq' | 'name' | 'workCenterId' | 'state' | 'qtyStarted' | 'qtyGood' | 'qtyScrap' | 'startedAt' | 'completedAt'>
+  return {
+    ...def,
+    seq: Number(r.seq),
+    name: str(r.name),
+    workCenterId: str(r.work_center_id),
+    state: str(r.state) as OrderOperation['state'],
+    qtyStarted: Number(r.qty_started),
+    qtyGood: Number(r.qty_good),
+    qtyScrap: Number(r.qty_scrap),
+    startedAt: strOrNull(r.started_at),
+    completedAt: strOrNull(r.completed_at),
+  }
+}
+
+export function runFromRow(r: Row): Run {
+  return {
+    id: str(r.id),
+    orderId: str(r.order_id),
+    opSeq: Number(r.op_seq),
+    unitSerial: strOrNull(r.unit_serial),
+    quantity: Number(r.quantity),
+    workCenterId: str(r.work_center_id),
+    operatorId: str(r.operator_id),
+    state: str(r.state) as Run['state'],
+    startedAt: str(r.started_at),
+    endedAt: strOrNull(r.ended_at),
+    good: Number(r.good),
+    scrap: Number(r.scrap),
+  }
+}
+
+export function equipmentFromRow(r: Row): Equipment {
+  return { id: str(r.id), level: str(r.level) as Equipment['level'], name: str(r.name), parentId: strOrNull(r.parent_id), ratedCycleTimeS: r.rated_cycle_time_s === null ? null : Number(r.rated_cycle_time_s) }
+}
+
+export function lotFromRow(r: Row): MaterialLot {
+  return { id: str(r.id), materialId: str(r.material_id), status: str(r.status) as LotStatus, expiresAt: strOrNull(r.expires_at), quantity: Number(r.quantity), producedByOrder: strOrNull(r.produced_by_order) }
+}
+
+export function personFromRow(r: Row): Person {
+  return { id: str(r.id), name: str(r.name), roles: JSON.parse(str(r.roles)), qualifications: JSON.parse(str(r.qualifications)), active: r.active === 1 }
+}
+
+export function sqliteLineView(sqlite: Sqlite): LineView {
+  const one = (sql: string) => {
+    const stmt = sqlite.prepare(sql)
+    return (...args: unknown[]) => stmt.get(...args) as Row | undefined
+  }
+  const many = (sql: string) => {
+    const stmt = sqlite.prepare(sql)
+    return (...args: unknown[]) => stmt.all(...args) as Row[]
+  }
+  const equipment = one('SELECT * FROM equipment WHERE id = ?')
+  const material = one('SELECT * FROM materials WHERE id = ?')
+  const bom = one('SELECT * FROM boms WHERE id = ? AND version = ?')
+  const routing = one('SELECT * FROM routings WHERE id = ? AND version = ?')
+  const person = one('SELECT * FROM people WHERE id = ?')
+  const lot = one('SELECT * FROM lots WHERE id = ?')
+  const order = one('SELECT * FROM orders WHERE id = ?')
+  const operations = many('SELECT * FROM order_operations WHERE order_id = ? ORDER BY position')
+  const unit = one('SELECT * FROM units WHERE serial = ?')
+  const run = one('SELECT * FROM runs WHERE id = ?')
+  const unitRun = one('SELECT * FROM runs WHERE order_id = ? AND op_seq = ? AND unit_serial = ? ORDER BY start_seq DESC LIMIT 1')
+  const consumed = many('SELECT material_id, SUM(quantity) AS quantity FROM consumptions WHERE run_id = ? GROUP BY material_id')
+  const measured = many('SELECT DISTINCT name FROM measurements WHERE run_id = ?')
+  const dispatchable = many(
+    `SELECT DISTINCT o.id FROM order_operations op JOIN orders o ON o.id = op.order_id
+     WHERE op.work_center_id = ? AND op.state != 'completed' AND o.state IN ('released', 'dispatched', 'in_progress', 'held')`,
+  )
+  return {
+    equipment: (id) => {
+      const r = equipment(id)
+      return r && equipmentFromRow(r)
+    },
+    material: (id) => {
+      const r = material(id)
+      return r && { id: str(r.id), name: str(r.name), uom: str(r.uom), serialized: r.serialized === 1 }
+    },
+    bom: (id, version) => {
+      const r = bom(id, version)
+      return r && { id: str(r.id), version: str(r.version), productId: str(r.product_id), items: JSON.parse(str(r.items)) }
+    },
+    routing: (id, version) => {
+      const r = routing(id, version)
+      return r && { id: str(r.id), version: str(r.version), productId: str(r.product_id), operations: JSON.parse(str(r.operations)) }
+    },
+    person: (id) => {
+      const r = person(id)
+      return r && personFromRow(r)
+    },
+    lot: (id) => {
+      const r = lot(id)
+      return r && lotFromRow(r)
+    },
+    order: (id) => {
+      const r = order(id)
+      return r && orderFromRow(r)
+    },
+    operations: (orderId) => operations(orderId).map(operationFromRow),
+    unit: (serial) => {
+      const r = unit(serial)
+      if (!r) return undefined
+      const state: UnitState = r.held === 1 ? 'held' : (str(r.state) as UnitState)
+      return { serial: str(r.serial), orderId: str(r.order_id), state } satisfies Unit
+    },
+    run: (id) => {
+      const r = run(id)
+      return r && runFromRow(r)
+    },
+    unitRun: (orderId, opSeq, serial) => {
+      const r = unitRun(orderId, opSeq, serial)
+      return r && runFromRow(r)
+    },
+    consumedOnRun: (runId) => new Map(consumed(runId).map((r) => [str(r.material_id), Number(r.quantity)])),
+    measuredOnRun: (runId) => new Set(measured(runId).map((r) => str(r.name))),
+    dispatchableAt: (workCenterId) => dispatchable(workCenterId).map((r) => str(r.id)),
+  }
+}

@@ -1,0 +1,282 @@
+// The gateway's SQLite schema (drizzle): the event log, the projections rebuilt from it, and security state.
+import { sql } from 'drizzle-orm'
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+/** The append-only event log: audit trail, as-built record, genealogy source and sync outbox. */
+export const events = sqliteTable(
+  'events',
+  {
+    seq: integer('seq').primaryKey(),
+    id: text('id').notNull(),
+    type: text('type').notNull(),
+    subject: text('subject').notNull(),
+    data: text('data').notNull(),
+    actor: text('actor').notNull(),
+    occurredAt: text('occurred_at').notNull(),
+    recordedAt: text('recorded_at').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [uniqueIndex('events_id').on(t.id), index('events_subject').on(t.subject, t.seq)],
+)
+
+// ---- projections: every table below is rebuilt from `events` alone ----
+
+export const equipment = sqliteTable('equipment', {
+  id: text('id').primaryKey(),
+  level: text('level').notNull(),
+  name: text('name').notNull(),
+  parentId: text('parent_id'),
+  ratedCycleTimeS: real('rated_cycle_time_s'),
+})
+
+export const materials = sqliteTable('materials', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  uom: text('uom').notNull(),
+  serialized: integer('serialized', { mode: 'boolean' }).notNull(),
+})
+
+export const boms = sqliteTable(
+  'boms',
+  {
+    id: text('id').notNull(),
+    version: text('version').notNull(),
+    productId: text('product_id').notNull(),
+    items: text('items').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.id, t.version] })],
+)
+
+export const routings = sqliteTable(
+  'routings',
+  {
+    id: text('id').notNull(),
+    version: text('version').notNull(),
+    productId: text('product_id').notNull(),
+    operations: text('operations').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.id, t.version] })],
+)
+
+export const people = sqliteTable('people', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  roles: text('roles').notNull(),
+  qualifications: text('qualifications').notNull(),
+  active: integer('active', { mode: 'boolean' }).notNull(),
+})
+
+export const lots = sqliteTable('lots', {
+  id: text('id').primaryKey(),
+  materialId: text('material_id').notNull(),
+  status: text('status').notNull(),
+  expiresAt: text('expires_at'),
+  quantity: real('quantity').notNull(),
+  producedByOrder: text('produced_by_order'),
+})
+
+export const orders = sqliteTable(
+  'orders',
+  {
+    id: text('id').primaryKey(),
+    productId: text('product_id').notNull(),
+    quantity: real('quantity').notNull(),
+    serialized: integer('serialized', { mode: 'boolean' }).notNull(),
+    serials: text('serials').notNull(),
+    bomId: text('bom_id').notNull(),
+    bomVersion: text('bom_version').notNull(),
+    routingId: text('routing_id').notNull(),
+    routingVersion: text('routing_version').notNull(),
+    lineId: text('line_id').notNull(),
+    priority: integer('priority').notNull(),
+    dueAt: text('due_at'),
+    plannedStartAt: text('planned_start_at'),
+    state: text('state').notNull(),
+    heldFrom: text('held_from'),
+    outputLot: text('output_lot').notNull(),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [index('orders_state').on(t.state)],
+)
+
+export const orderOperations = sqliteTable(
+  'order_operations',
+  {
+    orderId: text('order_id').notNull(),
+    seq: integer('seq').notNull(),
+    position: integer('position').notNull(),
+    name: text('name').notNull(),
+    workCenterId: text('work_center_id').notNull(),
+    definition: text('definition').notNull(),
+    state: text('state').notNull(),
+    qtyStarted: real('qty_started').notNull(),
+    qtyGood: real('qty_good').notNull(),
+    qtyScrap: real('qty_scrap').notNull(),
+    startedAt: text('started_at'),
+    completedAt: text('completed_at'),
+  },
+  (t) => [primaryKey({ columns: [t.orderId, t.seq] }), index('order_operations_wc').on(t.workCenterId, t.state)],
+)
+
+export const dispatchRanks = sqliteTable(
+  'dispatch_ranks',
+  {
+    workCenterId: text('work_center_id').notNull(),
+    orderId: text('order_id').notNull(),
+    rank: integer('rank').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workCenterId, t.orderId] })],
+)
+
+export const units = sqliteTable(
+  'units',
+  {
+    serial: text('serial').primaryKey(),
+    orderId: text('order_id').notNull(),
+    state: text('state').notNull(),
+    held: integer('held', { mode: 'boolean' }).notNull(),
+    holdReason: text('hold_reason'),
+  },
+  (t) => [index('units_order').on(t.orderId)],
+)
+
+export const runs = sqliteTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    orderId: text('order_id').notNull(),
+    opSeq: integer('op_seq').notNull(),
+    unitSerial: text('unit_serial'),
+    quantity: real('quantity').notNull(),
+    workCenterId: text('work_center_id').notNull(),
+    operatorId: text('operator_id').notNull(),
+    state: text('state').notNull(),
+    startedAt: text('started_at').notNull(),
+    endedAt: text('ended_at'),
+    good: real('good').notNull(),
+    scrap: real('scrap').notNull(),
+    scrapReasons: text('scrap_reasons').notNull(),
+    startSeq: integer('start_seq').notNull(),
+  },
+  (t) => [index('runs_order_op_unit').on(t.orderId, t.opSeq, t.unitSerial), index('runs_wc_state').on(t.workCenterId, t.state)],
+)
+
+/** Genealogy edges: what was consumed into what, by which run. */
+export const consumptions = sqliteTable(
+  'consumptions',
+  {
+    eventSeq: integer('event_seq').primaryKey(),
+    runId: text('run_id').notNull(),
+    orderId: text('order_id').notNull(),
+    opSeq: integer('op_seq').notNull(),
+    producedKind: text('produced_kind').notNull(),
+    producedId: text('produced_id').notNull(),
+    consumedKind: text('consumed_kind').notNull(),
+    consumedId: text('consumed_id').notNull(),
+    materialId: text('material_id').notNull(),
+    quantity: real('quantity').notNull(),
+    at: text('at').notNull(),
+  },
+  (t) => [
+    index('consumptions_produced').on(t.producedKind, t.producedId),
+    index('consumptions_consumed').on(t.consumedKind, t.consumedId),
+    index('consumptions_run').on(t.runId),
+  ],
+)
+
+export const measurements = sqliteTable(
+  'measurements',
+  {
+    eventSeq: integer('event_seq').primaryKey(),
+    runId: text('run_id').notNull(),
+    orderId: text('order_id').notNull(),
+    opSeq: integer('op_seq').notNull(),
+    unitSerial: text('unit_serial'),
+    name: text('name').notNull(),
+    value: real('value').notNull(),
+    unit: text('unit').notNull(),
+    lower: real('lower'),
+    upper: real('upper'),
+    withinLimits: integer('within_limits', { mode: 'boolean' }).notNull(),
+    at: text('at').notNull(),
+  },
+  (t) => [index('measurements_run').on(t.runId), index('measurements_unit').on(t.unitSerial)],
+)
+
+export const nonconformances = sqliteTable('nonconformances', {
+  id: text('id').primaryKey(),
+  orderId: text('order_id').notNull(),
+  opSeq: integer('op_seq').notNull(),
+  unitSerial: text('unit_serial'),
+  runId: text('run_id').notNull(),
+  reason: text('reason').notNull(),
+  state: text('state').notNull(),
+  openedAt: text('opened_at').notNull(),
+  openedBy: text('opened_by').notNull(),
+})
+
+export const refusals = sqliteTable('refusals', {
+  eventSeq: integer('event_seq').primaryKey(),
+  runId: text('run_id').notNull(),
+  orderId: text('order_id').notNull(),
+  opSeq: integer('op_seq').notNull(),
+  lotId: text('lot_id').notNull(),
+  quantity: real('quantity').notNull(),
+  code: text('code').notNull(),
+  reason: text('reason').notNull(),
+  actor: text('actor').notNull(),
+  at: text('at').notNull(),
+})
+
+// ---- security and request state: not projections, never in the event log ----
+
+export const credentials = sqliteTable('credentials', {
+  personId: text('person_id').primaryKey(),
+  passwordHash: text('password_hash').notNull(),
+  updatedAt: text('updated_at').notNull(),
+})
+
+export const apiTokens = sqliteTable('api_tokens', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  role: text('role').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: text('created_at').notNull(),
+  revokedAt: text('revoked_at'),
+})
+
+export const sessions = sqliteTable('sessions', {
+  tokenHash: text('token_hash').primaryKey(),
+  personId: text('person_id').notNull(),
+  expiresAt: text('expires_at').notNull(),
+})
+
+export const idempotencyKeys = sqliteTable('idempotency_keys', {
+  key: text('key').primaryKey(),
+  principal: text('principal').notNull(),
+  requestHash: text('request_hash').notNull(),
+  status: integer('status').notNull(),
+  body: text('body').notNull(),
+  createdAt: text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+})
+
+/** The projection tables, in the order a rebuild clears and compares them. */
+export const projectionTables = [
+  'equipment',
+  'materials',
+  'boms',
+  'routings',
+  'people',
+  'lots',
+  'orders',
+  'order_operations',
+  'dispatch_ranks',
+  'units',
+  'runs',
+  'consumptions',
+  'measurements',
+  'nonconformances',
+  'refusals',
+] as const
