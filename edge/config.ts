@@ -1,7 +1,7 @@
 // Gateway configuration: a YAML file plus TAKT_* environment overrides, validated once, every problem listed, then frozen.
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import { parseDocument } from 'yaml'
+import { LineCounter, isNode, parseDocument } from 'yaml'
 import { z } from 'zod'
 
 const port = z.number().int().min(0).max(65535)
@@ -45,23 +45,31 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[keys.at(-1)!] = value
 }
 
-function readFile(file: string, problems: string[]): Record<string, unknown> {
+type Located = { value: Record<string, unknown>; lineOf(key: string): number | undefined }
+
+function readFile(file: string, problems: string[]): Located {
+  const none: Located = { value: {}, lineOf: () => undefined }
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (error) {
     problems.push(`${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
-    return {}
+    return none
   }
-  const doc = parseDocument(text)
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter })
   for (const e of doc.errors) problems.push(`${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`)
   const value = doc.toJS() as unknown
-  if (value === null || value === undefined) return {}
+  if (value === null || value === undefined) return none
   if (typeof value !== 'object' || Array.isArray(value)) {
     problems.push(`${file}: the top level must be a mapping of keys`)
-    return {}
+    return none
   }
-  return value as Record<string, unknown>
+  const lineOf = (key: string) => {
+    const node = doc.getIn(key.split('.'), true)
+    return isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : undefined
+  }
+  return { value: value as Record<string, unknown>, lineOf }
 }
 
 export function loadConfig(options: { file?: string | undefined; env?: NodeJS.ProcessEnv; cwd?: string } = {}): GatewayConfig {
@@ -69,7 +77,8 @@ export function loadConfig(options: { file?: string | undefined; env?: NodeJS.Pr
   const cwd = options.cwd ?? process.cwd()
   const problems: string[] = []
   const file = options.file ?? env.TAKT_CONFIG
-  const raw = file ? readFile(resolve(cwd, file), problems) : {}
+  const located = file ? readFile(resolve(cwd, file), problems) : undefined
+  const raw = located?.value ?? {}
   const origin = new Map<string, string>()
   for (const [name, { key, type }] of Object.entries(environment)) {
     const value = env[name]
@@ -83,9 +92,14 @@ export function loadConfig(options: { file?: string | undefined; env?: NodeJS.Pr
   const parsed = GatewayConfigSchema.safeParse(raw)
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      const key = issue.path.join('.') || '(top level)'
-      const where = origin.get(key) ?? (file ? `file ${file}` : 'defaults')
-      problems.push(`${key} (${where}): ${issue.message}`)
+      const prefix = issue.path.join('.')
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => (prefix ? `${prefix}.${k}` : k)) : [prefix || '(top level)']
+      for (const key of keys) {
+        const line = located?.lineOf(key)
+        const where = origin.get(key) ?? (file ? `file ${file}${line ? ` line ${line}` : ''}` : 'defaults')
+        const message = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message
+        problems.push(`${key} (${where}): ${message}`)
+      }
     }
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems)

@@ -43,7 +43,7 @@ const titles: Record<number, string> = {
 }
 
 export function problemBody(status: number, code: string, detail: string, instance: string, extra: Record<string, unknown> = {}): ProblemBody {
-  return { type: `https://takt.dev/problems/${code.replaceAll('_', '-')}`, title: titles[status] ?? 'Error', status, detail, code, instance, ...extra }
+  return { type: `urn:takt:problem:${code}`, title: titles[status] ?? 'Error', status, detail, code, instance, ...extra }
 }
 
 export function problem(c: Context, error: ProblemError): Response {
