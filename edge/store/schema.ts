@@ -43,7 +43,7 @@ export const boms = sqliteTable(
     id: text('id').notNull(),
     version: text('version').notNull(),
     productId: text('product_id').notNull(),
-    items: text('items').notNull(),
+    items: text('items', { mode: 'json' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.id, t.version] })],
 )
@@ -54,7 +54,7 @@ export const routings = sqliteTable(
     id: text('id').notNull(),
     version: text('version').notNull(),
     productId: text('product_id').notNull(),
-    operations: text('operations').notNull(),
+    operations: text('operations', { mode: 'json' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.id, t.version] })],
 )
@@ -62,8 +62,8 @@ export const routings = sqliteTable(
 export const people = sqliteTable('people', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
-  roles: text('roles').notNull(),
-  qualifications: text('qualifications').notNull(),
+  roles: text('roles', { mode: 'json' }).notNull(),
+  qualifications: text('qualifications', { mode: 'json' }).notNull(),
   active: integer('active', { mode: 'boolean' }).notNull(),
 })
 
@@ -83,7 +83,7 @@ export const orders = sqliteTable(
     productId: text('product_id').notNull(),
     quantity: real('quantity').notNull(),
     serialized: integer('serialized', { mode: 'boolean' }).notNull(),
-    serials: text('serials').notNull(),
+    serials: text('serials', { mode: 'json' }).notNull(),
     bomId: text('bom_id').notNull(),
     bomVersion: text('bom_version').notNull(),
     routingId: text('routing_id').notNull(),
@@ -109,7 +109,7 @@ export const orderOperations = sqliteTable(
     position: integer('position').notNull(),
     name: text('name').notNull(),
     workCenterId: text('work_center_id').notNull(),
-    definition: text('definition').notNull(),
+    definition: text('definition', { mode: 'json' }).notNull(),
     state: text('state').notNull(),
     qtyStarted: real('qty_started').notNull(),
     qtyGood: real('qty_good').notNull(),
@@ -157,7 +157,7 @@ export const runs = sqliteTable(
     endedAt: text('ended_at'),
     good: real('good').notNull(),
     scrap: real('scrap').notNull(),
-    scrapReasons: text('scrap_reasons').notNull(),
+    scrapReasons: text('scrap_reasons', { mode: 'json' }).notNull(),
     startSeq: integer('start_seq').notNull(),
   },
   (t) => [index('runs_order_op_unit').on(t.orderId, t.opSeq, t.unitSerial), index('runs_wc_state').on(t.workCenterId, t.state)],

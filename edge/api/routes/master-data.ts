@@ -3,6 +3,8 @@ import { z } from '@hono/zod-openapi'
 import { defineBom, defineEquipment, defineLot, defineMaterial, definePerson, defineRouting } from '../../core/master-data.ts'
 import type { Decision } from '../../core/decision.ts'
 import type { LineView } from '../../core/line-view.ts'
+import type { SQLiteTable } from 'drizzle-orm/sqlite-core'
+import * as tables from '../../store/schema.ts'
 import { guard } from '../auth.ts'
 import { command, type Api, type ApiDeps } from '../context.ts'
 import { ProblemError } from '../problem.ts'
@@ -19,7 +21,7 @@ interface Kind<T extends z.ZodType> {
   versioned: boolean
   define: (view: LineView, value: z.infer<T>) => Decision<{ changed: boolean }>
   read: (view: LineView, id: string, version: string) => unknown
-  table: string
+  table: SQLiteTable
 }
 
 function mount<T extends z.ZodType>(app: Api, deps: ApiDeps, kind: Kind<T>) {
@@ -44,16 +46,16 @@ function mount<T extends z.ZodType>(app: Api, deps: ApiDeps, kind: Kind<T>) {
   })
   app.openapi(declare({ method: 'get', path: `/api/v1/${kind.path}`, tag: 'Master data', summary: `List ${kind.name}s` }), (c) => {
     guard(c, readers)
-    const rows = deps.store.db.sqlite.prepare(`SELECT * FROM ${kind.table} ORDER BY 1 LIMIT 10000`).all()
+    const rows = deps.store.db.orm.select().from(kind.table).limit(10_000).all()
     return c.json({ items: rows }, 200)
   })
 }
 
 export function masterDataRoutes(app: Api, deps: ApiDeps): void {
-  mount(app, deps, { path: 'equipment', name: 'equipment', schema: S.Equipment, versioned: false, define: defineEquipment, read: (v, id) => v.equipment(id), table: 'equipment' })
-  mount(app, deps, { path: 'materials', name: 'material', schema: S.Material, versioned: false, define: defineMaterial, read: (v, id) => v.material(id), table: 'materials' })
-  mount(app, deps, { path: 'boms', name: 'BOM', schema: S.Bom, versioned: true, define: defineBom, read: (v, id, ver) => v.bom(id, ver), table: 'boms' })
-  mount(app, deps, { path: 'routings', name: 'routing', schema: S.Routing, versioned: true, define: defineRouting, read: (v, id, ver) => v.routing(id, ver), table: 'routings' })
-  mount(app, deps, { path: 'people', name: 'person', schema: S.Person, versioned: false, define: definePerson, read: (v, id) => v.person(id), table: 'people' })
-  mount(app, deps, { path: 'lots', name: 'material lot', schema: S.Lot, versioned: false, define: defineLot, read: (v, id) => v.lot(id), table: 'lots' })
+  mount(app, deps, { path: 'equipment', name: 'equipment', schema: S.Equipment, versioned: false, define: defineEquipment, read: (v, id) => v.equipment(id), table: tables.equipment })
+  mount(app, deps, { path: 'materials', name: 'material', schema: S.Material, versioned: false, define: defineMaterial, read: (v, id) => v.material(id), table: tables.materials })
+  mount(app, deps, { path: 'boms', name: 'BOM', schema: S.Bom, versioned: true, define: defineBom, read: (v, id, ver) => v.bom(id, ver), table: tables.boms })
+  mount(app, deps, { path: 'routings', name: 'routing', schema: S.Routing, versioned: true, define: defineRouting, read: (v, id, ver) => v.routing(id, ver), table: tables.routings })
+  mount(app, deps, { path: 'people', name: 'person', schema: S.Person, versioned: false, define: definePerson, read: (v, id) => v.person(id), table: tables.people })
+  mount(app, deps, { path: 'lots', name: 'material lot', schema: S.Lot, versioned: false, define: defineLot, read: (v, id) => v.lot(id), table: tables.lots })
 }

@@ -2,6 +2,8 @@
 import { cancelOrder, closeOrder, defineOrder, dispatchOrder, holdOrder, releaseOrder, releaseOrderHold, resequenceDispatch } from '../../core/orders.ts'
 import type { Decision } from '../../core/decision.ts'
 import type { LineView } from '../../core/line-view.ts'
+import { asc, eq } from 'drizzle-orm'
+import * as tables from '../../store/schema.ts'
 import { guard } from '../auth.ts'
 import { command, type Api, type ApiDeps } from '../context.ts'
 import { ProblemError } from '../problem.ts'
@@ -32,9 +34,13 @@ export function orderRoutes(app: Api, deps: ApiDeps): void {
   app.openapi(declare({ method: 'get', path: '/api/v1/orders', tag: 'Orders', summary: 'List orders', query: S.OrderQuery }), (c) => {
     guard(c, readers)
     const q = valid(c, 'query', S.OrderQuery)
-    const rows = q.state
-      ? deps.store.db.sqlite.prepare('SELECT * FROM orders WHERE state = ? ORDER BY priority, due_at, id LIMIT ?').all(q.state, q.limit)
-      : deps.store.db.sqlite.prepare('SELECT * FROM orders ORDER BY priority, due_at, id LIMIT ?').all(q.limit)
+    const rows = deps.store.db.orm
+      .select()
+      .from(tables.orders)
+      .where(q.state ? eq(tables.orders.state, q.state) : undefined)
+      .orderBy(asc(tables.orders.priority), asc(tables.orders.dueAt), asc(tables.orders.id))
+      .limit(q.limit)
+      .all()
     return c.json({ items: rows }, 200)
   })
 
@@ -44,7 +50,8 @@ export function orderRoutes(app: Api, deps: ApiDeps): void {
     const order = deps.store.view.order(id)
     if (!order) throw new ProblemError(404, 'not_found', `There is no order '${id}'.`)
     const operations = deps.store.view.operations(id)
-    const units = deps.store.db.sqlite.prepare('SELECT serial, state, held, hold_reason AS holdReason FROM units WHERE order_id = ? ORDER BY serial').all(id)
+    const u = tables.units
+    const units = deps.store.db.orm.select({ serial: u.serial, state: u.state, held: u.held, holdReason: u.holdReason }).from(u).where(eq(u.orderId, id)).orderBy(asc(u.serial)).all()
     return c.json({ ...order, operations, units, wip: deps.queries.wipOfOrder(order, deps.clock.now()) }, 200)
   })
 

@@ -1,6 +1,8 @@
 // Quality and traceability: genealogy traces, as-built records, holds, nonconformances, refusals, the audit chain.
 import { releaseUnitHold } from '../../core/orders.ts'
 import { readEvents, toRecorded, verifyChain } from '../../store/event-log.ts'
+import { desc } from 'drizzle-orm'
+import * as tables from '../../store/schema.ts'
 import { guard } from '../auth.ts'
 import { command, type Api, type ApiDeps } from '../context.ts'
 import { ProblemError } from '../problem.ts'
@@ -55,12 +57,14 @@ export function qualityRoutes(app: Api, deps: ApiDeps): void {
 
   app.openapi(declare({ method: 'get', path: '/api/v1/nonconformances', tag: 'Quality', summary: 'Nonconformances' }), (c) => {
     guard(c, ['quality', 'lead'])
-    return c.json({ items: deps.store.db.sqlite.prepare('SELECT * FROM nonconformances ORDER BY opened_at DESC LIMIT 1000').all() }, 200)
+    const nc = tables.nonconformances
+    return c.json({ items: deps.store.db.orm.select().from(nc).orderBy(desc(nc.openedAt)).limit(1000).all() }, 200)
   })
 
   app.openapi(declare({ method: 'get', path: '/api/v1/refusals', tag: 'Quality', summary: 'Refused material scans' }), (c) => {
     guard(c, ['quality', 'lead'])
-    return c.json({ items: deps.store.db.sqlite.prepare('SELECT * FROM refusals ORDER BY event_seq DESC LIMIT 1000').all() }, 200)
+    const r = tables.refusals
+    return c.json({ items: deps.store.db.orm.select().from(r).orderBy(desc(r.eventSeq)).limit(1000).all() }, 200)
   })
 
   app.openapi(declare({ method: 'get', path: '/api/v1/events', tag: 'Audit', summary: 'The event log (audit trail), in sequence order', query: S.EventQuery }), (c) => {
