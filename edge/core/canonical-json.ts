@@ -6,6 +6,9 @@ export function canonicalJson(value: unknown): string {
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys)
+  if (value instanceof Date) return value.toISOString()
+  if (value instanceof Map) return sortKeys(Object.fromEntries(value))
+  if (value instanceof Set) return [...value].map(sortKeys)
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {}
     for (const key of Object.keys(value).sort()) {

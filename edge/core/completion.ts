@@ -14,6 +14,10 @@ export interface CompletionResult {
 }
 
 function checkCounts(run: Run, cmd: CompleteCommand): Rejection | null {
+  const counts = [cmd.good, cmd.scrap, ...cmd.scrapReasons.map((s) => s.quantity)]
+  if (counts.some((n) => !Number.isInteger(n) || n < 0)) {
+    return reject('definition_invalid', 'Good, scrap and scrap-reason counts must be whole numbers, zero or more.', { good: cmd.good, scrap: cmd.scrap })
+  }
   if (cmd.good + cmd.scrap !== run.quantity) {
     return reject('quantity_exceeded', `Run '${run.id}' was started for ${run.quantity}; good (${cmd.good}) and scrap (${cmd.scrap}) must add up to it.`, { quantity: run.quantity })
   }
@@ -25,12 +29,12 @@ function checkCounts(run: Run, cmd: CompleteCommand): Rejection | null {
 }
 
 function checkRequirements(view: LineView, run: Run, op: OrderOperation, cmd: CompleteCommand, consumed: NewEvent[]): Rejection | null {
-  const measured = view.measuredOnRun(run.id)
+  const measured = new Set(view.measuredOnRun(run.id))
   for (const m of cmd.measurements) measured.add(m.name)
   const missing = op.measurements.filter((m) => !measured.has(m.name)).map((m) => m.name)
   if (missing.length > 0) return reject('measurement_missing', `Operation ${op.seq} needs the measurement${missing.length > 1 ? 's' : ''} ${missing.join(', ')} before it completes.`, { missing })
   if (cmd.good === 0) return null
-  const have = view.consumedOnRun(run.id)
+  const have = new Map(view.consumedOnRun(run.id))
   for (const e of consumed) {
     if (e.type === 'MaterialConsumed') have.set(e.data.materialId, (have.get(e.data.materialId) ?? 0) + e.data.quantity)
   }
@@ -50,6 +54,24 @@ function operationDone(order: Order, op: OrderOperation, prev: OrderOperation | 
   if (prev && prev.state !== 'completed') return false
   const input = prev ? prev.qtyGood : order.quantity
   return op.qtyGood + good + op.qtyScrap + scrap >= input
+}
+
+/**
+ * Overlapping successors may have finished everything that reached them before this operation
+ * finished; they complete with it. Returns the events and the index of the last completed operation.
+ */
+function cascade(order: Order, ops: OrderOperation[], index: number, good: number): { events: NewEvent[]; last: number } {
+  const events: NewEvent[] = []
+  let input = ops[index]!.qtyGood + good
+  let last = index
+  for (let i = index + 1; i < ops.length; i++) {
+    const next = ops[i]!
+    if (next.state === 'completed' || next.qtyGood + next.qtyScrap < input) break
+    events.push(event('OperationClosed', `order/${order.id}`, { orderId: order.id, opSeq: next.seq }))
+    input = next.qtyGood
+    last = i
+  }
+  return { events, last }
 }
 
 export function completeOperation(view: LineView, cmd: CompleteCommand, ctx: DecisionContext): Decision<CompletionResult> {
@@ -93,10 +115,15 @@ export function completeOperation(view: LineView, cmd: CompleteCommand, ctx: Dec
       operationCompleted,
     }),
   )
-  // A held order completes only when its hold is released (see releaseOrderHold).
-  const heldNow = order.state === 'held' || events.some((e) => e.type === 'OrderHeld')
-  const orderCompleted = operationCompleted && index === ops.length - 1 && !heldNow
-  if (orderCompleted) events.push(...orderCompletionEvents(order, ops, cmd.good, cmd.scrap))
+  const closed = operationCompleted ? cascade(order, ops, index, cmd.good) : { events: [], last: index }
+  events.push(...closed.events)
+  // A held order, or one with a unit on hold, completes only when the hold is released.
+  const heldNow = order.state === 'held' || view.heldUnits(order.id).length > 0 || events.some((e) => e.type === 'OrderHeld' || e.type === 'UnitHeld')
+  const orderCompleted = operationCompleted && closed.last === ops.length - 1 && !heldNow
+  if (orderCompleted) {
+    const lastGood = closed.last === index ? cmd.good : 0
+    events.push(...orderCompletionEvents(order, ops, lastGood, cmd.scrap))
+  }
   const nonconformances = events.flatMap((e) => (e.type === 'NonconformanceOpened' ? [e.data.ncId] : []))
   return accept(events, { runId: run.id, operationCompleted, orderCompleted, nonconformances })
 }

@@ -59,6 +59,7 @@ export type EventBody =
       }
     }
   | { type: 'OperationPaused'; data: { runId: string; reason: string } }
+  | { type: 'OperationClosed'; data: { orderId: string; opSeq: number } }
   | { type: 'OperationResumed'; data: { runId: string } }
   | {
       type: 'OperationCompleted'

@@ -102,7 +102,7 @@ function checkUnitStart(view: LineView, order: Order, op: OrderOperation, prev: 
   if (mine) return reject('unit_busy', `Operation ${op.seq} is already running on unit '${unit.serial}'.`, { runId: mine.id })
   if (prev) {
     const before = view.unitRun(order.id, prev.seq, unit.serial)
-    const ready = prev.allowOverlap || op.allowOverlap ? before !== undefined : before?.state === 'completed'
+    const ready = op.allowOverlap ? before !== undefined : before?.state === 'completed'
     if (!ready) {
       // 21 CFR 11.10(f): operational system checks enforce the permitted sequencing of steps.
       return reject('out_of_sequence', `Operation ${prev.seq} (${prev.name}) must be completed on unit '${unit.serial}' before operation ${op.seq} can start.`, {
@@ -117,7 +117,7 @@ function checkQuantityStart(order: Order, op: OrderOperation, prev: OrderOperati
   if (cmd.unitSerial) return reject('unit_unknown', `Order '${order.id}' is not serialized; start it for a quantity, not a unit.`)
   const supply = prev ? (op.allowOverlap ? prev.qtyStarted : prev.qtyGood) : order.quantity
   const available = supply - op.qtyStarted
-  if (available <= 0 && prev && prev.qtyGood + prev.qtyScrap < order.quantity) {
+  if (available <= 0 && prev && prev.state !== 'completed') {
     return reject('out_of_sequence', `Operation ${prev.seq} (${prev.name}) has no finished quantity waiting for operation ${op.seq}.`, { required: prev.seq })
   }
   const quantity = cmd.quantity ?? available
@@ -156,6 +156,9 @@ function consumption(view: LineView, run: Run, op: OrderOperation, order: Order,
   const producedId = run.unitSerial ?? order.outputLot
   const allowed = (material: string) => op.components.find((c) => c.materialId === material || (op.alternates[c.materialId] ?? []).includes(material))
   const base = { runId: run.id, orderId: order.id, opSeq: op.seq, producedKind, producedId } as const
+  if (!(input.quantity > 0) || !Number.isFinite(input.quantity)) {
+    return reject('definition_invalid', `A booked quantity must be above zero, not ${input.quantity}.`, { lotId: input.lotId })
+  }
   const lot = view.lot(input.lotId)
   if (!lot) {
     const unit = view.unit(input.lotId)
@@ -163,7 +166,8 @@ function consumption(view: LineView, run: Run, op: OrderOperation, order: Order,
     const material = view.order(unit.orderId)?.productId ?? ''
     const component = allowed(material)
     if (!component) return reject('lot_wrong_material', `Unit '${unit.serial}' is ${material}, which operation ${op.seq} does not use.`, { lotId: input.lotId, material })
-    if (unit.state !== 'completed' || (use.get(unit.serial) ?? 0) > 0) {
+    if ((use.get(unit.serial) ?? 0) > 0) return reject('lot_insufficient', `Unit '${unit.serial}' is already built in by this booking.`, { lotId: input.lotId })
+    if (unit.state !== 'completed') {
       return reject('lot_not_released', `Unit '${unit.serial}' is ${unit.state}; only a completed unit can be built in.`, { lotId: input.lotId })
     }
     if (input.quantity !== 1) return reject('lot_insufficient', `A serialized unit is consumed one at a time.`, { lotId: input.lotId })

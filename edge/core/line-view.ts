@@ -29,6 +29,8 @@ export interface LineView {
   consumedOnRun(runId: string): Map<string, number>
   /** Names of the measurements taken so far on a run. */
   measuredOnRun(runId: string): Set<string>
+  /** Serials of an order's units that are on hold. */
+  heldUnits(orderId: string): string[]
   /** Orders with an unfinished operation at a work center. */
   dispatchableAt(workCenterId: string): string[]
 }

@@ -46,6 +46,11 @@ function planOperations(view: LineView, req: OrderRequest): OrderOperation[] | D
   if (bom.productId !== req.productId || routing.productId !== req.productId) {
     return refuse(reject('definition_invalid', `The BOM and the routing must both be for product '${req.productId}'.`, { field: 'productId' }))
   }
+  if (!Number.isInteger(req.quantity) || req.quantity <= 0) {
+    return refuse(reject('definition_invalid', `An order quantity must be a whole number above zero, not ${req.quantity}.`, { field: 'quantity' }))
+  }
+  const duplicate = req.serials.find((s, i) => req.serials.indexOf(s) !== i)
+  if (duplicate !== undefined) return refuse(reject('definition_invalid', `Serial '${duplicate}' is sent twice.`, { field: 'serials' }))
   if (product.serialized && req.serials.length > 0 && req.serials.length !== req.quantity) {
     return refuse(reject('definition_invalid', `${req.serials.length} serial numbers were sent for a quantity of ${req.quantity}.`, { field: 'serials' }))
   }
@@ -99,7 +104,8 @@ function changeOrder(view: LineView, existing: Order, next: OrderDefinition, pla
     existing.routingVersion !== next.routingVersion ||
     existing.lineId !== next.lineId ||
     existing.outputLot !== next.outputLot ||
-    (existing.state !== 'created' && !sameDefinition(existing.serials, next.serials) && next.serials.length > 0)
+    // An empty list lets the gateway number the units at release; only a different list from ERP is a change.
+    (next.serials.length > 0 && !sameDefinition(existing.serials, next.serials))
   const events: NewEvent[] = []
   if (structural) {
     if (started || existing.state !== 'created') {
@@ -170,8 +176,7 @@ export function releaseOrderHold(view: LineView, orderId: string, reason: string
   if (!isOrder(order)) return order
   const to = order.heldFrom ?? 'released'
   const events = [event('OrderHoldReleased', subject(orderId), { orderId, reason, to })]
-  const ops = view.operations(orderId)
-  if (ops.length > 0 && ops.every((op) => op.state === 'completed')) events.push(...orderCompletionEvents(order, ops))
+  if (view.heldUnits(orderId).length === 0) events.push(...completionIfDone(view, order))
   return accept(events, null)
 }
 
@@ -207,5 +212,16 @@ export function releaseUnitHold(view: LineView, serial: string, reason: string):
   const unit = view.unit(serial)
   if (!unit) return refuse(reject('not_found', `There is no unit '${serial}'.`))
   if (unit.state !== 'held') return refuse(reject('order_state', `Unit '${serial}' is not on hold.`, { state: unit.state }))
-  return accept([event('UnitHoldReleased', `unit/${serial}`, { serial, reason })], null)
+  const events = [event('UnitHoldReleased', `unit/${serial}`, { serial, reason })]
+  const order = view.order(unit.orderId)
+  const othersHeld = view.heldUnits(unit.orderId).some((s) => s !== serial)
+  if (order && order.state !== 'held' && !othersHeld) events.push(...completionIfDone(view, order))
+  return accept(events, null)
+}
+
+/** An order whose every operation is done but whose completion waited for a hold to be released. */
+function completionIfDone(view: LineView, order: Order) {
+  const ops = view.operations(order.id)
+  const done = ops.length > 0 && ops.every((op) => op.state === 'completed')
+  return done && order.state !== 'completed' ? orderCompletionEvents(order, ops) : []
 }

@@ -65,6 +65,6 @@ export function wipOf(order: Order, ops: OrderOperation[], times: RunTimes, work
     progress,
     estimatedCompletionAt: eta ? eta.toISOString() : null,
     dueAt: order.dueAt,
-    late: eta !== null && order.dueAt !== null && eta.getTime() > Date.parse(order.dueAt),
+    late: open && order.dueAt !== null && Math.max(now.getTime(), eta?.getTime() ?? 0) > Date.parse(order.dueAt),
   }
 }

@@ -97,6 +97,7 @@ export function sqliteLineView(sqlite: Sqlite): LineView {
   const unitRun = one('SELECT * FROM runs WHERE order_id = ? AND op_seq = ? AND unit_serial = ? ORDER BY start_seq DESC LIMIT 1')
   const consumed = many('SELECT material_id, SUM(quantity) AS quantity FROM consumptions WHERE run_id = ? GROUP BY material_id')
   const measured = many('SELECT DISTINCT name FROM measurements WHERE run_id = ?')
+  const held = many('SELECT serial FROM units WHERE order_id = ? AND held = 1 ORDER BY serial')
   const dispatchable = many(
     `SELECT DISTINCT o.id FROM order_operations op JOIN orders o ON o.id = op.order_id
      WHERE op.work_center_id = ? AND op.state != 'completed' AND o.state IN ('released', 'dispatched', 'in_progress', 'held')`,
@@ -147,6 +148,7 @@ export function sqliteLineView(sqlite: Sqlite): LineView {
     },
     consumedOnRun: (runId) => new Map(consumed(runId).map((r) => [str(r.material_id), Number(r.quantity)])),
     measuredOnRun: (runId) => new Set(measured(runId).map((r) => str(r.name))),
+    heldUnits: (orderId) => held(orderId).map((r) => str(r.serial)),
     dispatchableAt: (workCenterId) => dispatchable(workCenterId).map((r) => str(r.id)),
   }
 }

@@ -68,6 +68,7 @@ export class Projections {
        state = CASE WHEN ? THEN 'completed' ELSE state END, completed_at = CASE WHEN ? THEN ? ELSE completed_at END
        WHERE order_id = ? AND seq = ?`,
     )
+    const closeOp = s(`UPDATE order_operations SET state = 'completed', completed_at = ? WHERE order_id = ? AND seq = ?`)
     const lastOpSeq = sqlite.prepare<[string], { seq: number }>('SELECT MAX(seq) AS seq FROM order_operations WHERE order_id = ?')
     const insertConsumption = s(
       `INSERT INTO consumptions (event_seq, run_id, order_id, op_seq, produced_kind, produced_id, consumed_kind, consumed_id, material_id, quantity, at)
@@ -134,6 +135,7 @@ export class Projections {
         orderStarted.run(e.occurredAt, d.orderId)
       },
       OperationPaused: (e) => setRunState.run('paused', e.data.runId),
+      OperationClosed: (e) => closeOp.run(e.occurredAt, e.data.orderId, e.data.opSeq),
       OperationResumed: (e) => setRunState.run('running', e.data.runId),
       OperationCompleted: (e) => {
         const d = e.data

@@ -151,6 +151,10 @@ export class MemoryView implements LineView {
   measuredOnRun(runId: string): Set<string> {
     return new Set(this.#measured.get(runId) ?? [])
   }
+  heldUnits(orderId: string): string[] {
+    return [...this.#units.values()].filter((u) => u.orderId === orderId && u.state === 'held').map((u) => u.serial)
+  }
+
   dispatchableAt(workCenterId: string): string[] {
     return [...(this.#dispatch.get(workCenterId) ?? [])]
   }
