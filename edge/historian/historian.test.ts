@@ -1,0 +1,69 @@
+// The historian against a real SQLite file: batching, durability, range queries, downsampling and retention.
+import Database from 'better-sqlite3'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { Historian, type Sample } from './historian.ts'
+
+function tempFile(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'takt-hist-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return join(dir, 'historian.db')
+}
+
+const T0 = Date.UTC(2026, 10, 24, 8, 0, 0)
+const sample = (signal: string, value: Sample['value'], timestamp: number, quality: Sample['quality'] = 'good'): Sample => ({ signal, value, quality, timestamp })
+
+t.test('samples are written in batches and read back by range', async (t) => {
+  const file = tempFile(t)
+  const h = new Historian({ file, flushIntervalMs: 5, maxBatch: 100 })
+  h.record([sample('WC1/speed', 10, T0), sample('WC1/state', 'running', T0 + 1), sample('WC1/speed', 12, T0 + 1000, 'uncertain')])
+  t.equal(h.written, 0, 'nothing is written before the flush interval')
+  await h.durable()
+  t.equal(h.written, 3)
+  t.same(h.range('WC1/speed', T0, T0 + 2000), [sample('WC1/speed', 10, T0), sample('WC1/speed', 12, T0 + 1000, 'uncertain')])
+  t.same(h.range('WC1/speed', T0 + 1, T0 + 1000), [], 'the range end is exclusive')
+  t.same(h.range('WC1/state', T0, T0 + 10), [sample('WC1/state', 'running', T0 + 1)])
+  t.same(h.range('unknown', T0, T0 + 10), [])
+  for (let i = 0; i < 250; i++) h.record(sample('WC1/count', i, T0 + i))
+  t.equal(h.written, 203, 'full batches are written at once, the rest waits for the interval')
+  h.close()
+  const reopened = new Historian({ file })
+  t.equal(reopened.range('WC1/count', T0, T0 + 1000).length, 250, 'everything is there after a reopen')
+  reopened.close()
+})
+
+t.test('the samples index is time first, so inserts append', async (t) => {
+  const file = tempFile(t)
+  new Historian({ file }).close()
+  const db = new Database(file)
+  const columns = db.prepare(`SELECT name FROM pragma_index_info('samples_ts') ORDER BY seqno`).all() as Array<{ name: string }>
+  t.same(columns.map((c) => c.name), ['ts', 'signal_id'])
+  db.close()
+})
+
+t.test('complete minutes fold into aggregates of good samples; retention keeps the aggregates', async (t) => {
+  const file = tempFile(t)
+  const h = new Historian({ file, rawRetentionMs: 60_000 })
+  h.record([
+    sample('WC1/temp', 20, T0 + 1_000),
+    sample('WC1/temp', 30, T0 + 59_000),
+    sample('WC1/temp', 999, T0 + 30_000, 'bad'),
+    sample('WC1/temp', 40, T0 + 61_000),
+    sample('WC1/temp', 50, T0 + 125_000),
+  ])
+  h.flush()
+  t.equal(h.downsample(T0 + 30_000), 0, 'an unfinished minute is not folded')
+  t.equal(h.downsample(T0 + 120_000), 2, 'two complete minutes')
+  t.same(h.minutes('WC1/temp', T0, T0 + 180_000), [
+    { signal: 'WC1/temp', minute: T0, count: 2, min: 20, max: 30, avg: 25, last: 30 },
+    { signal: 'WC1/temp', minute: T0 + 60_000, count: 1, min: 40, max: 40, avg: 40, last: 40 },
+  ])
+  t.equal(h.downsample(T0 + 120_000), 0, 'folding is idempotent up to the watermark')
+  const deleted = h.retain(T0 + 300_000)
+  t.equal(deleted, 4, 'raw samples past retention and already folded are deleted')
+  t.same(h.range('WC1/temp', T0, T0 + 200_000).map((s) => s.value), [50], 'the unfolded minute keeps its raw samples')
+  t.equal(h.minutes('WC1/temp', T0, T0 + 180_000).length, 2, 'aggregates stay')
+  h.close()
+})
