@@ -20,8 +20,8 @@ export interface ApiDeps {
 export type Api = OpenAPIHono<AuthEnv>
 
 /** Runs a command as the request's principal; a refusal becomes a problem response (after any record is kept). */
-export function command<R>(deps: ApiDeps, c: Context<AuthEnv>, decide: Decide<R>): { result: R; seq: number } {
-  const executed = deps.store.execute(actorOf(c.get('principal')), decide)
+export async function command<R>(deps: ApiDeps, c: Context<AuthEnv>, decide: Decide<R>): Promise<{ result: R; seq: number }> {
+  const executed = await deps.store.submit(actorOf(c.get('principal')), decide)
   const seq = executed.recorded.at(-1)?.seq ?? 0
   if (!executed.ok) {
     const error = ProblemError.from(executed.rejection)

@@ -3,6 +3,7 @@ import type { Decision } from '../core/decision.ts'
 import type { RecordedEvent } from '../core/events.ts'
 import type { DecisionContext, LineView } from '../core/line-view.ts'
 import type { Clock, Ids } from '../core/ports.ts'
+import type Database from 'better-sqlite3'
 import { openDatabase, type OpenDatabase } from './database.ts'
 import { EventLog } from './event-log.ts'
 import { sqliteLineView } from './line-view.ts'
@@ -16,7 +17,19 @@ export interface LineStoreOptions {
   file: string
   clock: Clock
   ids: Ids
+  /** Most commands committed together by `submit` (group commit). */
+  maxGroup?: number
 }
+
+interface Pending {
+  actor: string
+  decide: Decide<unknown>
+  occurredAt: string | undefined
+  resolve(executed: Executed<unknown>): void
+  reject(error: unknown): void
+}
+
+type Outcome = { executed: Executed<unknown> } | { error: unknown }
 
 export class LineStore {
   readonly db: OpenDatabase
@@ -26,6 +39,11 @@ export class LineStore {
   readonly #clock: Clock
   readonly #ids: Ids
   readonly #listeners = new Set<(events: RecordedEvent[]) => void>()
+  readonly #one: Database.Transaction<(actor: string, decide: Decide<unknown>, occurredAt: string | undefined) => Executed<unknown>>
+  readonly #group: Database.Transaction<(batch: Pending[]) => Outcome[]>
+  readonly #maxGroup: number
+  #queue: Pending[] = []
+  #draining = false
 
   constructor(options: LineStoreOptions) {
     this.db = openDatabase(options.file)
@@ -34,6 +52,34 @@ export class LineStore {
     this.#projections = new Projections(this.db.sqlite)
     this.#clock = options.clock
     this.#ids = options.ids
+    this.#maxGroup = options.maxGroup ?? 256
+    this.#one = this.db.sqlite.transaction((actor: string, decide: Decide<unknown>, occurredAt: string | undefined) => this.#decideAndRecord(actor, decide, occurredAt))
+    // Inside the group transaction each command runs in its own savepoint (a nested better-sqlite3
+    // transaction): one that throws is rolled back alone, the others still commit.
+    this.#group = this.db.sqlite.transaction((batch: Pending[]) =>
+      batch.map((p): Outcome => {
+        try {
+          return { executed: this.#one(p.actor, p.decide, p.occurredAt) }
+        } catch (error) {
+          return { error }
+        }
+      }),
+    )
+  }
+
+  #decideAndRecord<R>(actor: string, decide: Decide<R>, occurredAt: string | undefined): Executed<R> {
+    const now = this.#clock.now()
+    const ctx: DecisionContext = { now, nextId: () => this.#ids.next() }
+    const meta = { actor, occurredAt: occurredAt ?? now.toISOString(), recordedAt: now.toISOString(), nextId: ctx.nextId }
+    const decision = decide(this.view, ctx)
+    const toRecord = decision.ok ? decision.events : decision.record
+    const recorded = toRecord.length > 0 ? this.#log.append(toRecord, meta) : []
+    for (const e of recorded) this.#projections.apply(e)
+    return { ...decision, recorded }
+  }
+
+  #announce(recorded: RecordedEvent[]): void {
+    if (recorded.length > 0) for (const listen of this.#listeners) listen(recorded)
   }
 
   /**
@@ -41,19 +87,46 @@ export class LineStore {
    * keep (a refused lot scan) — are appended and projected in one transaction, then announced.
    */
   execute<R>(actor: string, decide: Decide<R>, occurredAt?: string): Executed<R> {
-    const now = this.#clock.now()
-    const ctx: DecisionContext = { now, nextId: () => this.#ids.next() }
-    const meta = { actor, occurredAt: occurredAt ?? now.toISOString(), recordedAt: now.toISOString(), nextId: ctx.nextId }
-    const run = this.db.sqlite.transaction((): Executed<R> => {
-      const decision = decide(this.view, ctx)
-      const toRecord = decision.ok ? decision.events : decision.record
-      const recorded = toRecord.length > 0 ? this.#log.append(toRecord, meta) : []
-      for (const e of recorded) this.#projections.apply(e)
-      return { ...decision, recorded }
-    })
-    const executed = run.immediate()
-    if (executed.recorded.length > 0) for (const listen of this.#listeners) listen(executed.recorded)
+    const executed = this.#one.immediate(actor, decide as Decide<unknown>, occurredAt) as Executed<R>
+    this.#announce(executed.recorded)
     return executed
+  }
+
+  /**
+   * Like `execute`, but commands that arrive while a commit is under way are decided one after
+   * another and committed together (group commit): one fsync for many as-built writes. Each
+   * promise resolves only after its command is on disk.
+   */
+  submit<R>(actor: string, decide: Decide<R>, occurredAt?: string): Promise<Executed<R>> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ actor, decide: decide as Decide<unknown>, occurredAt, resolve: resolve as (e: Executed<unknown>) => void, reject })
+      if (!this.#draining) {
+        this.#draining = true
+        setImmediate(() => this.#drain())
+      }
+    })
+  }
+
+  #drain(): void {
+    const batch = this.#queue.splice(0, this.#maxGroup)
+    let outcomes: Outcome[] = []
+    let failure: unknown = null
+    try {
+      outcomes = this.#group.immediate(batch)
+    } catch (error) {
+      failure = error
+    }
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i]
+      if (failure !== null || outcome === undefined) p.reject(failure)
+      else if ('error' in outcome) p.reject(outcome.error)
+      else {
+        this.#announce(outcome.executed.recorded)
+        p.resolve(outcome.executed)
+      }
+    })
+    if (this.#queue.length > 0) setImmediate(() => this.#drain())
+    else this.#draining = false
   }
 
   /** Called after each commit with the events it recorded (for SSE and the broker). */

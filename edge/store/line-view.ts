@@ -75,6 +75,8 @@ export function personFromRow(r: Row): Person {
   return { id: str(r.id), name: str(r.name), roles: JSON.parse(str(r.roles)), qualifications: JSON.parse(str(r.qualifications)), active: r.active === 1 }
 }
 
+const orderColumns = 'id, product_id, quantity, serialized, bom_id, bom_version, routing_id, routing_version, line_id, priority, due_at, planned_start_at, state, held_from, output_lot, created_at'
+
 export function sqliteLineView(sqlite: Sqlite): LineView {
   const one = (sql: string) => {
     const stmt = sqlite.prepare(sql)
@@ -90,7 +92,9 @@ export function sqliteLineView(sqlite: Sqlite): LineView {
   const routing = one('SELECT * FROM routings WHERE id = ? AND version = ?')
   const person = one('SELECT * FROM people WHERE id = ?')
   const lot = one('SELECT * FROM lots WHERE id = ?')
-  const order = one('SELECT * FROM orders WHERE id = ?')
+  // The serial list can be long and is needed only to compare an ERP resend; it is read on demand.
+  const order = one(`SELECT ${orderColumns} FROM orders WHERE id = ?`)
+  const serials = one('SELECT serials FROM orders WHERE id = ?')
   const operations = many('SELECT * FROM order_operations WHERE order_id = ? ORDER BY position')
   const unit = one('SELECT * FROM units WHERE serial = ?')
   const run = one('SELECT * FROM runs WHERE id = ?')
@@ -129,7 +133,11 @@ export function sqliteLineView(sqlite: Sqlite): LineView {
     },
     order: (id) => {
       const r = order(id)
-      return r && orderFromRow(r)
+      if (!r) return undefined
+      return Object.defineProperty(orderFromRow({ ...r, serials: '[]' }), 'serials', {
+        enumerable: true,
+        get: () => JSON.parse(str(serials(id)?.serials ?? '[]')) as string[],
+      })
     },
     operations: (orderId) => operations(orderId).map(operationFromRow),
     unit: (serial) => {

@@ -139,7 +139,7 @@ export const units = sqliteTable(
     held: integer('held', { mode: 'boolean' }).notNull(),
     holdReason: text('hold_reason'),
   },
-  (t) => [index('units_order').on(t.orderId)],
+  (t) => [index('units_order').on(t.orderId), index('units_held').on(t.orderId).where(sql`${t.held} = 1`)],
 )
 
 export const runs = sqliteTable(

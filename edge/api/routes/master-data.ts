@@ -27,14 +27,14 @@ interface Kind<T extends z.ZodType> {
 function mount<T extends z.ZodType>(app: Api, deps: ApiDeps, kind: Kind<T>) {
   const params = kind.versioned ? S.PathVersioned : S.PathId
   const itemPath = kind.versioned ? `/api/v1/${kind.path}/{id}/{version}` : `/api/v1/${kind.path}/{id}`
-  app.openapi(declare({ method: 'put', path: itemPath, tag: 'Master data', summary: `Define or redefine a ${kind.name}`, params, body: kind.schema, response: S.Accepted }), (c) => {
+  app.openapi(declare({ method: 'put', path: itemPath, tag: 'Master data', summary: `Define or redefine a ${kind.name}`, params, body: kind.schema, response: S.Accepted }), async (c) => {
     guard(c, writers)
     const value = valid(c, 'json', kind.schema) as z.infer<T> & { id: string; version?: string }
     const p = valid(c, 'param', S.PathVersioned)
     if (value.id !== p.id || (kind.versioned && value.version !== p.version)) {
       throw new ProblemError(422, 'path_mismatch', `The ${kind.name} in the body (${value.id}${value.version ? ' ' + value.version : ''}) is not the one named in the path.`)
     }
-    const { result, seq } = command(deps, c, (view) => kind.define(view, value))
+    const { result, seq } = await command(deps, c, (view) => kind.define(view, value))
     return c.json({ seq, changed: result.changed }, 200)
   })
   app.openapi(declare({ method: 'get', path: itemPath, tag: 'Master data', summary: `Read a ${kind.name}`, params }), (c) => {

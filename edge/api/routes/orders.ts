@@ -24,10 +24,10 @@ const transitions: Transition[] = [
 ]
 
 export function orderRoutes(app: Api, deps: ApiDeps): void {
-  app.openapi(declare({ method: 'post', path: '/api/v1/orders', tag: 'Orders', summary: 'Create or update an order (idempotent on its ERP number)', body: S.OrderRequest, status: 201, response: S.Accepted }), (c) => {
+  app.openapi(declare({ method: 'post', path: '/api/v1/orders', tag: 'Orders', summary: 'Create or update an order (idempotent on its ERP number)', body: S.OrderRequest, status: 201, response: S.Accepted }), async (c) => {
     guard(c, ['integration', 'lead'])
     const req = valid(c, 'json', S.OrderRequest)
-    const { result, seq } = command(deps, c, (view) => defineOrder(view, req))
+    const { result, seq } = await command(deps, c, (view) => defineOrder(view, req))
     return c.json({ seq, ...result }, result.created ? 201 : 200)
   })
 
@@ -58,11 +58,11 @@ export function orderRoutes(app: Api, deps: ApiDeps): void {
   for (const t of transitions) {
     app.openapi(
       declare({ method: 'post', path: `/api/v1/orders/{id}/${t.name}`, tag: 'Orders', summary: t.summary, params: S.PathId, ...(t.reason ? { body: S.Reason } : {}), response: S.Accepted }),
-      (c) => {
+      async (c) => {
         guard(c, t.roles)
         const { id } = valid(c, 'param', S.PathId)
         const reason = t.reason ? valid(c, 'json', S.Reason).reason : ''
-        const { result, seq } = command(deps, c, (view) => t.decide(view, id, reason))
+        const { result, seq } = await command(deps, c, (view) => t.decide(view, id, reason))
         return c.json({ seq, ...(result && typeof result === 'object' ? result : {}) }, 200)
       },
     )
@@ -76,11 +76,11 @@ export function orderRoutes(app: Api, deps: ApiDeps): void {
     return c.json({ workCenterId: id, items: deps.queries.dispatchList(id) }, 200)
   })
 
-  app.openapi(declare({ method: 'put', path: '/api/v1/work-centers/{id}/dispatch-list', tag: 'Dispatch', summary: 'Resequence a dispatch list', params: S.PathId, body: S.Resequence, response: S.Accepted }), (c) => {
+  app.openapi(declare({ method: 'put', path: '/api/v1/work-centers/{id}/dispatch-list', tag: 'Dispatch', summary: 'Resequence a dispatch list', params: S.PathId, body: S.Resequence, response: S.Accepted }), async (c) => {
     guard(c, ['lead'])
     const { id } = valid(c, 'param', S.PathId)
     const { orderIds } = valid(c, 'json', S.Resequence)
-    const { seq } = command(deps, c, (view) => resequenceDispatch(view, id, orderIds))
+    const { seq } = await command(deps, c, (view) => resequenceDispatch(view, id, orderIds))
     return c.json({ seq }, 200)
   })
 

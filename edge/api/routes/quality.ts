@@ -47,11 +47,11 @@ export function qualityRoutes(app: Api, deps: ApiDeps): void {
     return c.json(record, 200)
   })
 
-  app.openapi(declare({ method: 'post', path: '/api/v1/units/{id}/release-hold', tag: 'Quality', summary: 'Release a unit from hold', params: S.PathId, body: S.Reason, response: S.Accepted }), (c) => {
+  app.openapi(declare({ method: 'post', path: '/api/v1/units/{id}/release-hold', tag: 'Quality', summary: 'Release a unit from hold', params: S.PathId, body: S.Reason, response: S.Accepted }), async (c) => {
     guard(c, ['quality'])
     const { id } = valid(c, 'param', S.PathId)
     const { reason } = valid(c, 'json', S.Reason)
-    const { seq } = command(deps, c, (view) => releaseUnitHold(view, id, reason))
+    const { seq } = await command(deps, c, (view) => releaseUnitHold(view, id, reason))
     return c.json({ seq }, 200)
   })
 

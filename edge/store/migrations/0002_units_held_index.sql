@@ -1,0 +1,1 @@
+CREATE INDEX `units_held` ON `units` (`order_id`) WHERE "units"."held" = 1;
