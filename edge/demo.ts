@@ -10,7 +10,7 @@ import { startGateway } from './main.ts'
 const demoAdminToken = 'takt-demo-admin-token-not-for-production'
 
 /** Loads the sample line once; a second start finds it and changes nothing. */
-export function seedDemoLine(gateway: Gateway, now: Date): boolean {
+export async function seedDemoLine(gateway: Gateway, now: Date): Promise<boolean> {
   if (gateway.store.view.equipment('L1')) return false
   const run = <R>(decide: Decide<R>) => {
     const done = gateway.store.execute('system:demo', decide)
@@ -22,7 +22,7 @@ export function seedDemoLine(gateway: Gateway, now: Date): boolean {
   run((v) => defineRouting(v, demoRouting))
   for (const p of demoPeople(now)) {
     run((v) => definePerson(v, p))
-    gateway.accounts.setPassword(p.id, demoPassword, now)
+    await gateway.accounts.setPassword(p.id, demoPassword, now)
   }
   for (const l of demoLots(now)) run((v) => defineLot(v, l))
   for (let i = 1; i <= 5; i++) {
@@ -41,7 +41,7 @@ export async function runDemo(): Promise<void> {
   env.TAKT_HTTP_PORT ||= '8080'
   const config = loadConfig({ env })
   const running = await startGateway(config)
-  const seeded = seedDemoLine(running.gateway, new Date())
+  const seeded = await seedDemoLine(running.gateway, new Date())
   const url = `http://${config.http.host}:${running.port}`
   process.stdout.write(
     [

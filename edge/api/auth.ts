@@ -59,17 +59,18 @@ export class Accounts {
     return true
   }
 
-  setPassword(personId: string, password: string, now: Date): void {
+  async setPassword(personId: string, password: string, now: Date): Promise<void> {
+    const hash = await hashPassword(password)
     this.#s
       .prepare('INSERT INTO credentials (person_id, password_hash, updated_at) VALUES (?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at')
-      .run(personId, hashPassword(password), now.toISOString())
+      .run(personId, hash, now.toISOString())
   }
 
-  login(personId: string, password: string, now: Date): { token: string; expiresAt: string; roles: Role[] } | undefined {
+  async login(personId: string, password: string, now: Date): Promise<{ token: string; expiresAt: string; roles: Role[] } | undefined> {
     const cred = this.#s.prepare('SELECT password_hash FROM credentials WHERE person_id = ?').get(personId) as { password_hash: string } | undefined
     const row = this.#person.get(personId) as Record<string, unknown> | undefined
     // Hash even when the account is unknown, so timing does not reveal which ids exist.
-    const ok = verifyPassword(password, cred?.password_hash ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')
+    const ok = await verifyPassword(password, cred?.password_hash ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')
     if (!ok || !cred || !row) return undefined
     const person = personFromRow(row)
     if (!person.active) return undefined

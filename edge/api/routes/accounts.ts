@@ -6,9 +6,9 @@ import { declare, valid } from '../route.ts'
 import * as S from '../schemas.ts'
 
 export function accountRoutes(app: Api, deps: ApiDeps): void {
-  app.openapi(declare({ method: 'post', path: '/api/v1/auth/login', tag: 'Accounts', summary: 'Log in with user id and password; returns a bearer session token', body: S.Login, anonymous: true }), (c) => {
+  app.openapi(declare({ method: 'post', path: '/api/v1/auth/login', tag: 'Accounts', summary: 'Log in with user id and password; returns a bearer session token', body: S.Login, anonymous: true }), async (c) => {
     const { username, password } = valid(c, 'json', S.Login)
-    const session = deps.accounts.login(username, password, deps.clock.now())
+    const session = await deps.accounts.login(username, password, deps.clock.now())
     if (!session) throw new ProblemError(401, 'login_failed', 'The user id or the password is wrong, or the account is inactive.')
     return c.json(session, 200)
   })
@@ -21,12 +21,12 @@ export function accountRoutes(app: Api, deps: ApiDeps): void {
 
   app.openapi(declare({ method: 'get', path: '/api/v1/auth/me', tag: 'Accounts', summary: 'Who the bearer token belongs to' }), (c) => c.json(c.get('principal'), 200))
 
-  app.openapi(declare({ method: 'put', path: '/api/v1/people/{id}/password', tag: 'Accounts', summary: "Set a person's password", params: S.PathId, body: S.Password }), (c) => {
+  app.openapi(declare({ method: 'put', path: '/api/v1/people/{id}/password', tag: 'Accounts', summary: "Set a person's password", params: S.PathId, body: S.Password }), async (c) => {
     guard(c, ['admin'])
     const { id } = valid(c, 'param', S.PathId)
     const { password } = valid(c, 'json', S.Password)
     if (!deps.store.view.person(id)) throw new ProblemError(404, 'not_found', `There is no person '${id}'; define the person first.`)
-    deps.accounts.setPassword(id, password, deps.clock.now())
+    await deps.accounts.setPassword(id, password, deps.clock.now())
     return c.json({ personId: id, passwordSet: true }, 200)
   })
 
