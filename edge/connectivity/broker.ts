@@ -1,0 +1,170 @@
+// The embedded MQTT broker (aedes, MQTT 3.1.1): every client authenticated, every topic behind an ACL that denies by default.
+import { Aedes, type AedesOptions, type Client } from 'aedes'
+import { createServer, type Server } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import type { Logger } from 'pino'
+import { WebSocketServer, createWebSocketStream } from 'ws'
+import { verifyPassword } from '../api/passwords.ts'
+import { guardStream } from './packet-guard.ts'
+import { expandPattern, filterWithin, topicMatches } from './topic-acl.ts'
+
+export interface MqttAccount {
+  username: string
+  /** scrypt hash, as `takt hash-password` prints it; never the password itself. */
+  passwordHash: string
+  /** Topic patterns this account may publish to (`${username}` and `${clientId}` are filled in). */
+  publish: string[]
+  /** Topic filters this account may subscribe within. */
+  subscribe: string[]
+}
+
+export interface BrokerOptions {
+  accounts: MqttAccount[]
+  logger: Logger
+  maxClients?: number
+  maxPacketBytes?: number
+  /** Publishes per second one client may send before it is disconnected. */
+  maxMessagesPerSecond?: number
+  persistence?: AedesOptions['persistence']
+}
+
+interface Session {
+  publish: string[]
+  subscribe: string[]
+  windowStart: number
+  inWindow: number
+}
+
+// MQTT-3.2.2-3 CONNACK return codes (3.1.1): 4 bad user name or password, 5 not authorized.
+const badCredentials = Object.assign(new Error('bad user name or password'), { returnCode: 4 as const })
+const serverUnavailable = Object.assign(new Error('server unavailable: client limit reached'), { returnCode: 3 as const })
+
+export class LineBroker {
+  readonly aedes: Aedes
+  readonly #servers: Array<Server | WebSocketServer> = []
+  readonly #log: Logger
+  readonly #maxPacketBytes: number
+
+  private constructor(aedes: Aedes, log: Logger, maxPacketBytes: number) {
+    this.aedes = aedes
+    this.#log = log
+    this.#maxPacketBytes = maxPacketBytes
+  }
+
+  static async start(options: BrokerOptions): Promise<LineBroker> {
+    const log = options.logger
+    const accounts = new Map(options.accounts.map((a) => [a.username, a]))
+    const sessions = new WeakMap<Client, Session>()
+    const maxClients = options.maxClients ?? 500
+    const maxRate = options.maxMessagesPerSecond ?? 5_000
+    let aedes: Aedes | undefined
+    const opts: AedesOptions = {
+      ...(options.persistence ? { persistence: options.persistence } : {}),
+      maxClientsIdLength: 128,
+      authenticate: (client, username, password, done) => {
+        const account = username === undefined ? undefined : accounts.get(username)
+        if (!account || !password) {
+          log.warn({ clientId: client.id, username: username ?? null }, 'mqtt client refused: no or unknown credentials')
+          done(badCredentials, false)
+          return
+        }
+        if ((aedes?.connectedClients ?? 0) >= maxClients) {
+          log.warn({ clientId: client.id, maxClients }, 'mqtt client refused: client limit reached')
+          done(serverUnavailable, false)
+          return
+        }
+        verifyPassword(password.toString('utf8'), account.passwordHash).then(
+          (ok) => {
+            if (!ok) {
+              log.warn({ clientId: client.id, username }, 'mqtt client refused: wrong password')
+              return done(badCredentials, false)
+            }
+            const who = { username: account.username, clientId: client.id }
+            sessions.set(client, {
+              publish: account.publish.map((p) => expandPattern(p, who)),
+              subscribe: account.subscribe.map((p) => expandPattern(p, who)),
+              windowStart: Date.now(),
+              inWindow: 0,
+            })
+            done(null, true)
+          },
+          () => done(badCredentials, false),
+        )
+      },
+      authorizePublish: (client, packet, callback) => {
+        if (client === null) return callback(null) // the gateway's own publications
+        const session = sessions.get(client)
+        if (!session || !session.publish.some((p) => topicMatches(p, packet.topic))) {
+          log.warn({ clientId: client.id, topic: packet.topic }, 'mqtt publish refused by ACL')
+          return callback(new Error(`publish to ${packet.topic} not allowed`))
+        }
+        const now = Date.now()
+        if (now - session.windowStart >= 1000) {
+          session.windowStart = now
+          session.inWindow = 0
+        }
+        if (++session.inWindow > maxRate) {
+          log.warn({ clientId: client.id, maxRate }, 'mqtt client disconnected: message rate over the limit')
+          client.close()
+          return callback(new Error('message rate over the limit'))
+        }
+        callback(null)
+      },
+      authorizeSubscribe: (client, subscription, callback) => {
+        const session = sessions.get(client)
+        if (!session || !session.subscribe.some((p) => filterWithin(p, subscription.topic))) {
+          log.warn({ clientId: client.id, topic: subscription.topic }, 'mqtt subscribe refused by ACL')
+          // MQTT-3.9.3: a refused subscription is answered with return code 0x80, the client stays connected.
+          return callback(null, null)
+        }
+        callback(null, subscription)
+      },
+    }
+    aedes = await Aedes.createBroker(opts)
+    aedes.on('clientError', (client, error) => log.debug({ clientId: client.id, err: error.message }, 'mqtt client error'))
+    return new LineBroker(aedes, log, options.maxPacketBytes ?? 256 * 1024)
+  }
+
+  /** MQTT over TCP. Resolves with the port bound (0 picks a free one). */
+  async listenTcp(port: number, host = '0.0.0.0'): Promise<number> {
+    const server = createServer((socket) => {
+      const stream = guardStream(socket, this.#maxPacketBytes, (error) => this.#log.warn({ remote: socket.remoteAddress, size: error.size }, 'mqtt client disconnected: packet too large'))
+      this.aedes.handle(stream)
+    })
+    this.#servers.push(server)
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => resolve())
+    })
+    return (server.address() as AddressInfo).port
+  }
+
+  /** MQTT over WebSocket (for browser HMI clients). */
+  async listenWebSocket(port: number, host = '0.0.0.0'): Promise<number> {
+    const wss = new WebSocketServer({ port, host, maxPayload: this.#maxPacketBytes + 8 })
+    this.#servers.push(wss)
+    wss.on('connection', (ws, request) => {
+      this.aedes.handle(createWebSocketStream(ws), request)
+    })
+    await new Promise<void>((resolve, reject) => {
+      wss.once('error', reject)
+      wss.once('listening', () => resolve())
+    })
+    return (wss.address() as AddressInfo).port
+  }
+
+  /** Publishes as the gateway itself (not subject to client ACLs). */
+  publish(topic: string, payload: string | Buffer, options: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.aedes.publish(
+        { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: options.qos ?? 0, retain: options.retain ?? false, dup: false },
+        (error) => (error ? reject(error) : resolve()),
+      ),
+    )
+  }
+
+  async close(): Promise<void> {
+    for (const server of this.#servers) await new Promise<void>((resolve) => server.close(() => resolve()))
+    await new Promise<void>((resolve) => this.aedes.close(() => resolve()))
+  }
+}
