@@ -1,0 +1,81 @@
+// The line's Unified Namespace: MES events and current state published on ISA-95 topic paths.
+import type { RecordedEvent } from '../core/events.ts'
+import type { LineView } from '../core/line-view.ts'
+import type { LineQueries } from '../store/queries.ts'
+
+export interface UnsSink {
+  publish(topic: string, payload: string, options: { qos: 0 | 1; retain: boolean }): Promise<void>
+}
+
+/** Topic-safe level: MQTT forbids wildcards in topic names (MQTT-4.7.1-1) and '/' would split a level. */
+export function topicLevel(id: string): string {
+  return id.replace(/[+#/\u0000]/g, '_')
+}
+
+/** site/area/line[/work center] of an equipment id, from the hierarchy; undefined when not defined. */
+export function equipmentPath(view: LineView, id: string): string | undefined {
+  const levels: string[] = []
+  let current = view.equipment(id)
+  while (current) {
+    levels.unshift(topicLevel(current.id))
+    current = current.parentId ? view.equipment(current.parentId) : undefined
+  }
+  return levels.length > 0 ? levels.join('/') : undefined
+}
+
+const orderOf = (e: RecordedEvent): string | undefined => {
+  const data = e.data as { orderId?: unknown; id?: unknown }
+  if (typeof data.orderId === 'string') return data.orderId
+  if (e.type === 'OrderCreated' && typeof data.id === 'string') return data.id
+  return undefined
+}
+
+/**
+ * Topic tree (documented in docs/uns.md):
+ *   {site}/{area}/{line}/events/{EventType}        every MES event, QoS 1, not retained
+ *   {site}/{area}/{line}/orders/{order}/state      order state and WIP, QoS 1, retained
+ *   {site}/{area}/{line}/{workCenter}/run/{run}    a run's latest event, QoS 1, retained
+ */
+export class UnsPublisher {
+  readonly #sink: UnsSink
+  readonly #view: LineView
+  readonly #queries: LineQueries
+  readonly #now: () => Date
+  readonly #onError: (error: unknown) => void
+
+  constructor(sink: UnsSink, view: LineView, queries: LineQueries, now: () => Date, onError: (error: unknown) => void) {
+    this.#sink = sink
+    this.#view = view
+    this.#queries = queries
+    this.#now = now
+    this.#onError = onError
+  }
+
+  /** Publishes what a commit recorded; called after the commit, never inside it. */
+  publishRecorded(events: RecordedEvent[]): void {
+    const orders = new Set<string>()
+    for (const e of events) {
+      const orderId = orderOf(e)
+      const order = orderId ? this.#view.order(orderId) : undefined
+      const line = order ? equipmentPath(this.#view, order.lineId) : undefined
+      if (!line) continue
+      if (orderId) orders.add(orderId)
+      const body = JSON.stringify({ seq: e.seq, id: e.id, type: e.type, subject: e.subject, actor: e.actor, occurredAt: e.occurredAt, data: e.data })
+      this.#send(`${line}/events/${e.type}`, body, false)
+      const run = e.data as { runId?: unknown; workCenterId?: unknown }
+      if (typeof run.runId === 'string') {
+        const wc = typeof run.workCenterId === 'string' ? run.workCenterId : this.#view.run(run.runId)?.workCenterId
+        if (wc) this.#send(`${line}/${topicLevel(wc)}/run/${topicLevel(run.runId)}`, body, true)
+      }
+    }
+    for (const orderId of orders) {
+      const order = this.#view.order(orderId)!
+      const line = equipmentPath(this.#view, order.lineId)!
+      this.#send(`${line}/orders/${topicLevel(orderId)}/state`, JSON.stringify(this.#queries.wipOfOrder(order, this.#now())), true)
+    }
+  }
+
+  #send(topic: string, payload: string, retain: boolean): void {
+    this.#sink.publish(topic, payload, { qos: 1, retain }).catch(this.#onError)
+  }
+}
