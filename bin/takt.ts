@@ -9,6 +9,7 @@ Usage: takt <command> [options]
 Commands:
   edge [--config FILE]   run the line gateway (HTTP API)
   demo                   run a demo gateway with a sample line and master data
+  profiles check FILE... validate hardware profiles; every problem with file, line and path
   help, --help           show this help
   --version              print the version
 
@@ -52,6 +53,24 @@ async function main(argv: string[]): Promise<void> {
       const { runDemo } = await import('../edge/demo.ts')
       await runDemo()
       return
+    }
+    case 'profiles': {
+      const [verb, ...files] = rest
+      if (verb !== 'check' || files.length === 0) {
+        process.stderr.write('usage: takt profiles check FILE...\n')
+        process.exit(2)
+      }
+      const { checkProfileFile, formatProblem } = await import('../hardware-profiles/load.ts')
+      let bad = 0
+      for (const file of files) {
+        const result = checkProfileFile(file)
+        if (result.ok) process.stdout.write(`${file}: ok (${result.profile.protocol}, ${result.profile.signals.length} signals)\n`)
+        else {
+          bad += 1
+          for (const p of result.problems) process.stderr.write(`${formatProblem(p)}\n`)
+        }
+      }
+      process.exit(bad > 0 ? 1 : 0)
     }
     default:
       process.stderr.write(`takt: unknown command '${command}'\n\n${help}`)
