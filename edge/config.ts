@@ -107,5 +107,10 @@ export function loadConfig(options: { file?: string | undefined; env?: NodeJS.Pr
   const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(cwd, config.dataDir)
   const adminToken = env.TAKT_ADMIN_TOKEN && env.TAKT_ADMIN_TOKEN.length > 0 ? env.TAKT_ADMIN_TOKEN : null
   if (adminToken !== null && adminToken.length < 24) throw new ConfigError(['TAKT_ADMIN_TOKEN: must be at least 24 characters'])
-  return Object.freeze({ ...config, dataDir, adminToken, source: file ?? '(defaults and environment)' })
+  return deepFreeze({ ...config, dataDir, adminToken, source: file ?? '(defaults and environment)' })
+}
+
+function deepFreeze<T extends object>(value: T): Readonly<T> {
+  for (const v of Object.values(value)) if (v !== null && typeof v === 'object') deepFreeze(v as object)
+  return Object.freeze(value)
 }

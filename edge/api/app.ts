@@ -33,7 +33,12 @@ export function buildApi(deps: ApiDeps, options: ApiOptions): OpenAPIHono<AuthEn
   })
 
   app.onError((error, c) => {
-    if (error instanceof ProblemError) return problem(c, error)
+    if (error instanceof ProblemError) {
+      const response = problem(c, error)
+      // The unread rest of an oversized body makes the connection unusable: say so instead of keep-alive.
+      if (error.status === 413) response.headers.set('connection', 'close')
+      return response
+    }
     if (error instanceof HTTPException) {
       const malformed = error.status === 400
       return problem(c, new ProblemError(error.status, malformed ? 'malformed_request' : 'http_error', malformed ? `The request body is not valid JSON: ${error.message}` : error.message))
@@ -56,8 +61,9 @@ export function buildApi(deps: ApiDeps, options: ApiOptions): OpenAPIHono<AuthEn
   app.use('*', async (c, next) => (anonymous.has(c.req.path) ? next() : auth(c, next)))
   app.use('/api/*', async (c, next) => {
     const type = c.req.header('content-type')
-    if ((c.req.method === 'POST' || c.req.method === 'PUT') && type !== undefined && !/^application\/json\b/i.test(type)) {
-      throw new ProblemError(415, 'unsupported_media_type', `Send application/json, not ${type}.`)
+    const hasBody = Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined
+    if ((c.req.method === 'POST' || c.req.method === 'PUT') && (type !== undefined || hasBody) && !/^application\/json\b/i.test(type ?? '')) {
+      throw new ProblemError(415, 'unsupported_media_type', `Send application/json, not ${type ?? 'a body without a content type'}.`)
     }
     return next()
   })

@@ -53,7 +53,9 @@ function checkRequirements(view: LineView, run: Run, op: OrderOperation, cmd: Co
 function operationDone(order: Order, op: OrderOperation, prev: OrderOperation | undefined, good: number, scrap: number): boolean {
   if (prev && prev.state !== 'completed') return false
   const input = prev ? prev.qtyGood : order.quantity
-  return op.qtyGood + good + op.qtyScrap + scrap >= input
+  const processed = op.qtyGood + good + op.qtyScrap + scrap
+  // Done only when every quantity started here is finished too: no run is left open.
+  return processed >= input && processed >= op.qtyStarted
 }
 
 /**
@@ -66,7 +68,8 @@ function cascade(order: Order, ops: OrderOperation[], index: number, good: numbe
   let last = index
   for (let i = index + 1; i < ops.length; i++) {
     const next = ops[i]!
-    if (next.state === 'completed' || next.qtyGood + next.qtyScrap < input) break
+    const processed = next.qtyGood + next.qtyScrap
+    if (next.state === 'completed' || processed < input || processed < next.qtyStarted) break
     events.push(event('OperationClosed', `order/${order.id}`, { orderId: order.id, opSeq: next.seq }))
     input = next.qtyGood
     last = i
@@ -78,6 +81,9 @@ export function completeOperation(view: LineView, cmd: CompleteCommand, ctx: Dec
   const run = runIn(view, cmd.runId, ['running'], 'completed')
   if ('code' in run) return refuse(run)
   const order = view.order(run.orderId)!
+  if (order.state === 'completed' || order.state === 'closed' || order.state === 'cancelled') {
+    return refuse(reject('order_state', `Order '${order.id}' is ${order.state}; no more work is booked on it.`, { state: order.state }))
+  }
   const ops = view.operations(order.id)
   const index = ops.findIndex((o) => o.seq === run.opSeq)
   const op = ops[index]!

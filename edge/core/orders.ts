@@ -122,6 +122,9 @@ function changeOrder(view: LineView, existing: Order, next: OrderDefinition, pla
     if (next.quantity < startedQty) {
       return refuse(reject('quantity_exceeded', `Order '${existing.id}' has already started ${startedQty}; its quantity cannot go below that.`, { started: startedQty }))
     }
+    if (existing.serialized && existing.state === 'created' && existing.serials.length > 0 && next.serials.length === 0) {
+      return refuse(reject('definition_invalid', `Order '${existing.id}' carries ERP serial numbers; send the serial list that goes with the new quantity.`, { field: 'serials' }))
+    }
     if (existing.serialized && existing.state !== 'created') {
       return refuse(reject('order_routing_locked', `Serial numbers of order '${existing.id}' were issued at release; change its quantity in a new order.`))
     }

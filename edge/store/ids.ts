@@ -22,19 +22,39 @@ export function uuidv7(ms: number, random: Uint8Array): string {
   return s
 }
 
-/** UUIDv7 ids from a clock; random bits refilled in blocks to keep the hot path cheap. */
+/**
+ * UUIDv7 ids from a clock, strictly increasing even within one millisecond: rand_a (12 bits)
+ * is a counter seeded randomly each millisecond (RFC 9562 §6.2, method 1); when it runs out,
+ * the timestamp moves on by one. Random bits are refilled in blocks to keep the hot path cheap.
+ */
 export function uuidv7Ids(clock: Clock): Ids {
   const pool = new Uint8Array(10 * 256)
   let offset = pool.length
+  let lastMs = -1
+  let counter = 0
   return {
     next() {
       if (offset === pool.length) {
         randomFillSync(pool)
         offset = 0
       }
-      const id = uuidv7(clock.now().getTime(), pool.subarray(offset, offset + 10))
+      const random = pool.subarray(offset, offset + 10)
       offset += 10
-      return id
+      let ms = clock.now().getTime()
+      if (ms <= lastMs) {
+        ms = lastMs
+        counter += 1
+        if (counter > 0xfff) {
+          ms += 1
+          counter = random[0]! & 0x7f
+        }
+      } else {
+        counter = ((random[0]! & 0x07) << 8) | random[1]! // leave room to count up within the millisecond
+      }
+      lastMs = ms
+      random[0] = (counter >> 8) & 0x0f
+      random[1] = counter & 0xff
+      return uuidv7(ms, random)
     },
   }
 }

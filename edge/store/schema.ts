@@ -253,14 +253,19 @@ export const sessions = sqliteTable('sessions', {
   expiresAt: text('expires_at').notNull(),
 })
 
-export const idempotencyKeys = sqliteTable('idempotency_keys', {
-  key: text('key').primaryKey(),
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+  key: text('key').notNull(),
   principal: text('principal').notNull(),
   requestHash: text('request_hash').notNull(),
   status: integer('status').notNull(),
   body: text('body').notNull(),
   createdAt: text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
-})
+  },
+  // Keys are scoped to who sent them: two clients may pick the same key.
+  (t) => [primaryKey({ columns: [t.principal, t.key] })],
+)
 
 /** The projection tables, in the order a rebuild clears and compares them. */
 export const projectionTables = [
