@@ -12,6 +12,8 @@ export interface Sample {
   quality: Quality
   /** Source time, Unix milliseconds. */
   timestamp: number
+  /** Why the quality is not good (a timeout, a Modbus exception, an OPC UA status). */
+  reason?: string
 }
 
 export interface MinuteAggregate {

@@ -1,0 +1,30 @@
+// What every collector shares: it turns device values into samples and reports how it is doing.
+import type { Sample } from '../historian/historian.ts'
+
+export type SampleSink = (samples: Sample[]) => void
+
+export interface CollectorStatus {
+  device: string
+  connected: boolean
+  /** Poll cycles or notifications handled. */
+  cycles: number
+  /** Cycles that started later than their schedule (a poll took longer than its interval). */
+  late: number
+  lastError: string | null
+}
+
+export interface Collector {
+  readonly device: string
+  start(): void
+  stop(): Promise<void>
+  status(): CollectorStatus
+}
+
+/** Waits, but wakes early when the collector stops. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    const timer = setTimeout(resolve, ms)
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
+  })
+}
