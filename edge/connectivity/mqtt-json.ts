@@ -1,0 +1,83 @@
+// MQTT JSON ingest: device topics on the embedded broker, values picked from each payload by JSON path.
+import type { Aedes, AedesPublishPacket } from 'aedes'
+import type { HardwareProfile } from '../../hardware-profiles/schema.ts'
+import type { Sample } from '../historian/historian.ts'
+import type { Collector, CollectorStatus, SampleSink } from './collector.ts'
+
+export type MqttJsonProfile = Extract<HardwareProfile, { protocol: 'mqtt-json' }>
+
+/** Reads `$.a.b[0]` from a parsed JSON value; undefined when the path does not exist. */
+export function atPath(value: unknown, path: string): unknown {
+  let current = value
+  for (const [, key, index] of path.slice(1).matchAll(/\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]/g)) {
+    if (current === null || typeof current !== 'object') return undefined
+    current = key !== undefined ? (current as Record<string, unknown>)[key] : (current as unknown[])[Number(index)]
+  }
+  return current
+}
+
+function sampleValue(raw: unknown): Sample['value'] | undefined {
+  if (typeof raw === 'number' || typeof raw === 'string' || typeof raw === 'boolean' || raw === null) return raw
+  return undefined
+}
+
+export class MqttJsonCollector implements Collector {
+  readonly device: string
+  readonly #broker: Aedes
+  readonly #profile: MqttJsonProfile
+  readonly #sink: SampleSink
+  readonly #subscriptions: Array<{ topic: string; deliver: (packet: AedesPublishPacket, cb: () => void) => void }> = []
+  #status: CollectorStatus
+
+  constructor(device: string, broker: Aedes, profile: MqttJsonProfile, sink: SampleSink) {
+    this.device = device
+    this.#broker = broker
+    this.#profile = profile
+    this.#sink = sink
+    this.#status = { device, connected: false, cycles: 0, late: 0, lastError: null }
+  }
+
+  start(): void {
+    const byTopic = new Map<string, MqttJsonProfile['signals']>()
+    for (const s of this.#profile.signals) {
+      const topic = s.topic.replaceAll('${device}', this.device)
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), s])
+    }
+    for (const [topic, signals] of byTopic) {
+      const deliver = (packet: AedesPublishPacket, cb: () => void) => {
+        this.#sink(this.#samples(signals, packet.payload))
+        this.#status.cycles += 1
+        cb()
+      }
+      this.#subscriptions.push({ topic, deliver })
+      this.#broker.subscribe(topic, deliver, () => {})
+    }
+    this.#status.connected = true
+  }
+
+  #samples(signals: MqttJsonProfile['signals'], payload: Buffer | string): Sample[] {
+    const timestamp = Date.now()
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(payload.toString())
+    } catch {
+      this.#status.lastError = 'payload is not JSON'
+      return signals.map((s) => ({ signal: `${this.device}/${s.name}`, value: null, quality: 'bad', timestamp, reason: 'payload is not JSON' }))
+    }
+    return signals.map((s): Sample => {
+      const value = sampleValue(atPath(parsed, s.path))
+      if (value === undefined) return { signal: `${this.device}/${s.name}`, value: null, quality: 'bad', timestamp, reason: `no value at ${s.path}` }
+      return { signal: `${this.device}/${s.name}`, value, quality: 'good', timestamp }
+    })
+  }
+
+  status(): CollectorStatus {
+    return { ...this.#status }
+  }
+
+  async stop(): Promise<void> {
+    for (const { topic, deliver } of this.#subscriptions) await new Promise<void>((resolve) => this.#broker.unsubscribe(topic, deliver, () => resolve()))
+    this.#subscriptions.length = 0
+    this.#status.connected = false
+  }
+}
