@@ -7,6 +7,7 @@ import type {
   OrderOperation,
   OrderState,
   Person,
+  MachineState,
   Routing,
   ScrapEntry,
 } from './model.ts'
@@ -115,6 +116,8 @@ export type EventBody =
   | { type: 'UnitHeld'; data: { serial: string; reason: string; ncId: string | null } }
   | { type: 'UnitHoldReleased'; data: { serial: string; reason: string } }
   | { type: 'OutputLotProduced'; data: { lotId: string; orderId: string; materialId: string; quantity: number } }
+  | { type: 'WorkCenterStateChanged'; data: { workCenterId: string; state: MachineState; from: MachineState | null; source: string } }
+  | { type: 'MachineCounted'; data: { workCenterId: string; runId: string | null; orderId: string | null; good: number; reject: number; source: string } }
 
 export type EventType = EventBody['type']
 

@@ -2,6 +2,7 @@
 import type {
   Bom,
   Equipment,
+  MachineState,
   Material,
   MaterialLot,
   Order,
@@ -29,6 +30,10 @@ export interface LineView {
   consumedOnRun(runId: string): Map<string, number>
   /** Names of the measurements taken so far on a run. */
   measuredOnRun(runId: string): Set<string>
+  /** The run in progress at a work center (the latest started, if several). */
+  runningRunAt(workCenterId: string): Run | undefined
+  /** A work center's current machine state, when one was ever reported. */
+  workCenterState(workCenterId: string): MachineState | undefined
   /** Serials of an order's units that are on hold. */
   heldUnits(orderId: string): string[]
   /** Orders with an unfinished operation at a work center. */

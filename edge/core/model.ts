@@ -167,3 +167,6 @@ export interface ScrapEntry {
   reason: string
   quantity: number
 }
+
+/** A work center's state, as machine signals or operators report it (PackML / OPC 40001 states map onto these). */
+export type MachineState = 'running' | 'idle' | 'planned_stop' | 'down' | 'setup' | 'starved' | 'blocked'

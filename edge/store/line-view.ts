@@ -1,6 +1,6 @@
 // The LineView port over the projection tables, with statements prepared once.
 import type { LineView } from '../core/line-view.ts'
-import type { Equipment, LotStatus, MaterialLot, Order, OrderOperation, OrderState, Person, Run, Unit, UnitState } from '../core/model.ts'
+import type { Equipment, LotStatus, MachineState, MaterialLot, Order, OrderOperation, OrderState, Person, Run, Unit, UnitState } from '../core/model.ts'
 import type { Sqlite } from './database.ts'
 
 type Row = Record<string, unknown>
@@ -101,6 +101,8 @@ export function sqliteLineView(sqlite: Sqlite): LineView {
   const unitRun = one('SELECT * FROM runs WHERE order_id = ? AND op_seq = ? AND unit_serial = ? ORDER BY start_seq DESC LIMIT 1')
   const consumed = many('SELECT material_id, SUM(quantity) AS quantity FROM consumptions WHERE run_id = ? GROUP BY material_id')
   const measured = many('SELECT DISTINCT name FROM measurements WHERE run_id = ?')
+  const runningAt = one(`SELECT * FROM runs WHERE work_center_id = ? AND state = 'running' ORDER BY start_seq DESC LIMIT 1`)
+  const wcState = one('SELECT state FROM work_center_states WHERE work_center_id = ?')
   const held = many('SELECT serial FROM units WHERE order_id = ? AND held = 1 ORDER BY serial')
   const dispatchable = many(
     `SELECT DISTINCT o.id FROM order_operations op JOIN orders o ON o.id = op.order_id
@@ -156,6 +158,11 @@ export function sqliteLineView(sqlite: Sqlite): LineView {
     },
     consumedOnRun: (runId) => new Map(consumed(runId).map((r) => [str(r.material_id), Number(r.quantity)])),
     measuredOnRun: (runId) => new Set(measured(runId).map((r) => str(r.name))),
+    runningRunAt: (workCenterId) => {
+      const r = runningAt(workCenterId)
+      return r && runFromRow(r)
+    },
+    workCenterState: (workCenterId) => wcState(workCenterId)?.state as MachineState | undefined,
     heldUnits: (orderId) => held(orderId).map((r) => str(r.serial)),
     dispatchableAt: (workCenterId) => dispatchable(workCenterId).map((r) => str(r.id)),
   }

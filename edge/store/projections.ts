@@ -85,6 +85,9 @@ export class Projections {
     const insertRefusal = s(
       'INSERT INTO refusals (event_seq, run_id, order_id, op_seq, lot_id, quantity, code, reason, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )
+    const setWcState = s('INSERT OR REPLACE INTO work_center_states (work_center_id, state, since, source) VALUES (?, ?, ?, ?)')
+    const logWcState = s('INSERT INTO machine_state_log (event_seq, work_center_id, state, at) VALUES (?, ?, ?, ?)')
+    const insertCount = s('INSERT INTO machine_counts (event_seq, work_center_id, run_id, order_id, good, reject, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
     const outputLot = s(
       `INSERT INTO lots (id, material_id, status, expires_at, quantity, produced_by_order) VALUES (?, ?, 'released', NULL, ?, ?)
        ON CONFLICT (id) DO UPDATE SET quantity = lots.quantity + excluded.quantity`,
@@ -168,6 +171,11 @@ export class Projections {
       UnitHeld: (e) => setUnitHold.run(1, e.data.reason, e.data.serial),
       UnitHoldReleased: (e) => setUnitHold.run(0, null, e.data.serial),
       OutputLotProduced: ({ data: d }) => outputLot.run(d.lotId, d.materialId, d.quantity, d.orderId),
+      WorkCenterStateChanged: (e) => {
+        setWcState.run(e.data.workCenterId, e.data.state, e.occurredAt, e.data.source)
+        logWcState.run(e.seq, e.data.workCenterId, e.data.state, e.occurredAt)
+      },
+      MachineCounted: (e) => insertCount.run(e.seq, e.data.workCenterId, e.data.runId, e.data.orderId, e.data.good, e.data.reject, e.occurredAt),
     }
   }
 

@@ -217,6 +217,39 @@ export const nonconformances = sqliteTable('nonconformances', {
   openedBy: text('opened_by').notNull(),
 })
 
+export const workCenterStates = sqliteTable('work_center_states', {
+  workCenterId: text('work_center_id').primaryKey(),
+  state: text('state').notNull(),
+  since: text('since').notNull(),
+  source: text('source').notNull(),
+})
+
+/** Every machine state change, for the state timeline (OEE availability). */
+export const machineStateLog = sqliteTable(
+  'machine_state_log',
+  {
+    eventSeq: integer('event_seq').primaryKey(),
+    workCenterId: text('work_center_id').notNull(),
+    state: text('state').notNull(),
+    at: text('at').notNull(),
+  },
+  (t) => [index('machine_state_log_wc').on(t.workCenterId, t.at)],
+)
+
+export const machineCounts = sqliteTable(
+  'machine_counts',
+  {
+    eventSeq: integer('event_seq').primaryKey(),
+    workCenterId: text('work_center_id').notNull(),
+    runId: text('run_id'),
+    orderId: text('order_id'),
+    good: real('good').notNull(),
+    reject: real('reject').notNull(),
+    at: text('at').notNull(),
+  },
+  (t) => [index('machine_counts_wc').on(t.workCenterId, t.at), index('machine_counts_run').on(t.runId)],
+)
+
 export const refusals = sqliteTable('refusals', {
   eventSeq: integer('event_seq').primaryKey(),
   runId: text('run_id').notNull(),
@@ -284,4 +317,7 @@ export const projectionTables = [
   'measurements',
   'nonconformances',
   'refusals',
+  'work_center_states',
+  'machine_state_log',
+  'machine_counts',
 ] as const

@@ -1,6 +1,6 @@
 // An in-memory LineView for core unit tests: plain Maps filled from a fixture, states set directly.
 import type { DecisionContext, LineView } from '../line-view.ts'
-import type { Bom, Equipment, Material, MaterialLot, Order, OrderOperation, Person, Routing, Run, Unit } from '../model.ts'
+import type { Bom, Equipment, MachineState, Material, MaterialLot, Order, OrderOperation, Person, Routing, Run, Unit } from '../model.ts'
 
 export interface ViewFixture {
   equipment?: Equipment[]
@@ -151,6 +151,21 @@ export class MemoryView implements LineView {
   measuredOnRun(runId: string): Set<string> {
     return new Set(this.#measured.get(runId) ?? [])
   }
+  readonly #wcStates = new Map<string, MachineState>()
+
+  putWorkCenterState(workCenterId: string, state: MachineState): this {
+    this.#wcStates.set(workCenterId, state)
+    return this
+  }
+
+  runningRunAt(workCenterId: string): Run | undefined {
+    return [...this.#runs.values()].filter((r) => r.workCenterId === workCenterId && r.state === 'running').at(-1)
+  }
+
+  workCenterState(workCenterId: string): MachineState | undefined {
+    return this.#wcStates.get(workCenterId)
+  }
+
   heldUnits(orderId: string): string[] {
     return [...this.#units.values()].filter((u) => u.orderId === orderId && u.state === 'held').map((u) => u.serial)
   }

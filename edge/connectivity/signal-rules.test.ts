@@ -1,0 +1,61 @@
+// Machine samples become work center states, machine counts and as-built measurements in the event log.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { checkProfileFile } from '../../hardware-profiles/load.ts'
+import { startOperation } from '../core/execution.ts'
+import { dispatchOrder } from '../core/orders.ts'
+import { loadConfig } from '../config.ts'
+import { seedDemoLine } from '../demo.ts'
+import { buildGateway } from '../gateway.ts'
+import type { Sample } from '../historian/historian.ts'
+import { SignalRules } from './signal-rules.ts'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..')
+
+t.test('state changes, counter deltas and measurements from a Modbus machine', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'takt-rules-'))
+  const gateway = buildGateway(loadConfig({ env: { TAKT_DATA_DIR: dir, TAKT_LOG_LEVEL: 'silent' } }))
+  t.teardown(() => {
+    gateway.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  await seedDemoLine(gateway, new Date())
+  const loaded = checkProfileFile(join(root, 'hardware-profiles/generic-modbus-tcp-machine.yaml'))
+  if (!loaded.ok) throw new Error('profile')
+  // The demo routing measures 'thickness' at the press; give the device a signal of that name.
+  const profile = { ...loaded.profile, signals: [...loaded.profile.signals, { name: 'thickness', kind: 'measurement' as const, unit: 'mm', area: 'holding_register' as const, address: 30, type: 'float32' as const, wordOrder: 'big' as const, byteOrder: 'big' as const, scale: 1, offset: 0 }] } as typeof loaded.profile
+  const errors: unknown[] = []
+  const rules = new SignalRules(gateway.store, [{ device: 'press1', workCenterId: 'WC-PRESS', profile }], (e) => errors.push(e))
+  const s = (signal: string, value: Sample['value'], quality: Sample['quality'] = 'good', timestamp = Date.now()): Sample => ({ signal: `press1/${signal}`, value, quality, timestamp })
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 50))
+  const types = () => (gateway.store.db.sqlite.prepare(`SELECT type, actor FROM events WHERE actor = 'device:press1' ORDER BY seq`).all() as Array<{ type: string }>).map((e) => e.type)
+
+  rules.handle([s('state', 2), s('good_count', 1000), s('reject_count', 7)])
+  await settle()
+  t.same(types(), ['WorkCenterStateChanged'], 'first counter readings count nothing; the state is recorded')
+  rules.handle([s('state', 2), s('state', 99), s('state', 0, 'bad')])
+  await settle()
+  t.same(types(), ['WorkCenterStateChanged'], 'the same state, an unmapped value and a Bad sample record nothing')
+  rules.handle([s('good_count', 1012), s('reject_count', 8)])
+  await settle()
+  t.same(types(), ['WorkCenterStateChanged', 'MachineCounted', 'MachineCounted'])
+  const counts = gateway.store.db.sqlite.prepare('SELECT good, reject, run_id AS runId FROM machine_counts ORDER BY event_seq').all()
+  t.same(counts, [{ good: 12, reject: 0, runId: null }, { good: 0, reject: 1, runId: null }], 'deltas, with no run in progress')
+
+  gateway.store.execute('person:lea', (v) => dispatchOrder(v, 'PO-1003'))
+  const started = gateway.store.execute('person:ana', (v, ctx) => startOperation(v, { orderId: 'PO-1003', opSeq: 10, unitSerial: 'PO-1003-0001', quantity: null, operatorId: 'ana', workCenterId: 'WC-PRESS' }, ctx))
+  t.ok(started.ok)
+  rules.handle([s('good_count', 1013), s('state', 0), s('thickness', 2.3), s('temperature', 80)])
+  await settle()
+  t.same(types().slice(3), ['MachineCounted', 'WorkCenterStateChanged', 'MeasurementRecorded', 'NonconformanceOpened', 'UnitHeld'], 'the count goes to the running run; an out-of-limit thickness holds the unit; temperature stays telemetry')
+  const run = started.ok ? (started.result as { runId: string }).runId : ''
+  t.same(gateway.store.db.sqlite.prepare('SELECT run_id AS runId, good FROM machine_counts ORDER BY event_seq DESC LIMIT 1').get(), { runId: run, good: 1 })
+  t.equal(gateway.store.view.workCenterState('WC-PRESS'), 'down')
+  rules.handle([s('good_count', 3)])
+  await settle()
+  t.same(gateway.store.db.sqlite.prepare('SELECT good FROM machine_counts ORDER BY event_seq DESC LIMIT 1').get(), { good: 3 }, 'a counter reset counts from zero')
+  t.same(errors, [])
+})

@@ -1,0 +1,81 @@
+// Signal rules: samples from a device bound to a work center become MES commands on the same path as operators'.
+import type { HardwareProfile } from '../../hardware-profiles/schema.ts'
+import { accept } from '../core/decision.ts'
+import { recordMeasurement } from '../core/execution.ts'
+import { recordMachineCount, recordMachineState } from '../core/machine.ts'
+import { counterDelta, machineStateOf } from '../core/signals.ts'
+import type { Sample } from '../historian/historian.ts'
+import type { Decide, LineStore } from '../store/line-store.ts'
+
+export interface DeviceBinding {
+  device: string
+  workCenterId: string
+  profile: HardwareProfile
+}
+
+type Signal = HardwareProfile['signals'][number]
+
+export class SignalRules {
+  readonly #store: LineStore
+  readonly #signals = new Map<string, { binding: DeviceBinding; signal: Signal }>()
+  readonly #counters = new Map<string, number>()
+  readonly #onError: (error: unknown) => void
+
+  constructor(store: LineStore, bindings: DeviceBinding[], onError: (error: unknown) => void) {
+    this.#store = store
+    this.#onError = onError
+    for (const binding of bindings) for (const signal of binding.profile.signals) this.#signals.set(`${binding.device}/${signal.name}`, { binding, signal })
+  }
+
+  /** Handles a batch of samples; Bad or Uncertain samples never become MES facts. */
+  handle(samples: Sample[]): void {
+    for (const sample of samples) {
+      const bound = this.#signals.get(sample.signal)
+      if (!bound || sample.quality !== 'good' || sample.value === null) continue
+      const { binding, signal } = bound
+      const actor = `device:${binding.device}`
+      const wc = binding.workCenterId
+      const occurredAt = new Date(sample.timestamp).toISOString()
+      switch (signal.kind) {
+        case 'machine_state': {
+          const state = machineStateOf(sample.value, signal.stateMap ?? {})
+          if (state) this.#submit(actor, (v) => recordMachineState(v, wc, state, sample.signal), occurredAt)
+          break
+        }
+        case 'good_count':
+        case 'reject_count': {
+          const value = Number(sample.value)
+          if (!Number.isFinite(value)) break
+          const { delta } = counterDelta(this.#counters.get(sample.signal) ?? null, { value, wrap: signal.counterWrap })
+          this.#counters.set(sample.signal, value)
+          if (delta > 0) {
+            const [good, reject] = signal.kind === 'good_count' ? [delta, 0] : [0, delta]
+            this.#submit(actor, (v) => recordMachineCount(v, wc, good, reject, sample.signal), occurredAt)
+          }
+          break
+        }
+        case 'measurement': {
+          if (typeof sample.value !== 'number' || !signal.unit) break
+          const value = sample.value
+          const unit = signal.unit
+          this.#submit<{ withinLimits: boolean } | null>(
+            actor,
+            (v, ctx) => {
+              const run = v.runningRunAt(wc)
+              const op = run && v.operations(run.orderId).find((o) => o.seq === run.opSeq)
+              // Only a measurement the operation asks for becomes as-built data; the rest stays telemetry.
+              if (!run || !op?.measurements.some((m) => m.name === signal.name)) return accept([], null)
+              return recordMeasurement(v, run.id, { name: signal.name, value, unit }, ctx)
+            },
+            occurredAt,
+          )
+          break
+        }
+      }
+    }
+  }
+
+  #submit<R>(actor: string, decide: Decide<R>, occurredAt: string): void {
+    this.#store.submit(actor, decide, occurredAt).catch(this.#onError)
+  }
+}
