@@ -1,8 +1,10 @@
 // Gateway configuration: a YAML file plus TAKT_* environment overrides, validated once, every problem listed, then frozen.
 import { readFileSync } from 'node:fs'
-import { isAbsolute, resolve } from 'node:path'
+import { dirname, isAbsolute, resolve } from 'node:path'
 import { LineCounter, isNode, parseDocument } from 'yaml'
 import { z } from 'zod'
+import { checkProfileFile, formatProblem } from '../hardware-profiles/load.ts'
+import type { HardwareProfile } from '../hardware-profiles/schema.ts'
 
 const port = z.number().int().min(0).max(65535)
 
@@ -10,12 +12,81 @@ export const GatewayConfigSchema = z.strictObject({
   dataDir: z.string().min(1).default('./data'),
   gatewayId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('gateway-1'),
   http: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: port.default(8080), maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024) }).prefault({}),
-  mqtt: z.strictObject({ port: port.default(1883) }).prefault({}),
+  mqtt: z
+    .strictObject({
+      host: z.string().min(1).default('0.0.0.0'),
+      port: port.default(1883),
+      /** MQTT over WebSocket for browser clients; off when null. */
+      websocketPort: port.nullable().default(null),
+      /** MQTT over TLS; off unless certificate and key files are given. */
+      tls: z.strictObject({ port: port.default(8883), certFile: z.string().min(1), keyFile: z.string().min(1) }).nullable().default(null),
+      maxClients: z.number().int().min(1).max(100_000).default(500),
+      maxPacketBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(256 * 1024),
+      maxMessagesPerSecond: z.number().int().min(1).default(5000),
+      accounts: z
+        .array(
+          z.strictObject({
+            username: z.string().min(1).max(128),
+            passwordHash: z.string().regex(/^scrypt\$/, 'a scrypt hash as `takt hash-password` prints it, never the password'),
+            publish: z.array(z.string().min(1)).default([]),
+            subscribe: z.array(z.string().min(1)).default([]),
+          }),
+        )
+        .default([]),
+    })
+    .prefault({}),
+  /** Machines of the line: each bound to a work center and described by a hardware profile. */
+  devices: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+        workCenterId: z.string().min(1),
+        profile: z.string().min(1),
+        host: z.string().min(1).optional(),
+        port: port.optional(),
+        unitId: z.number().int().min(0).max(247).optional(),
+      }),
+    )
+    .default([]),
+  /** The enterprise broker the line's namespace is bridged to; off when null. */
+  bridge: z
+    .strictObject({ url: z.string().regex(/^mqtts?:\/\//, 'an mqtt:// or mqtts:// URL'), username: z.string().optional(), password: z.string().optional(), remotePrefix: z.string().default(''), topics: z.array(z.string()).default(['#']) })
+    .nullable()
+    .default(null),
+  historian: z.strictObject({ rawRetentionDays: z.number().min(0.01).max(3650).default(30) }).prefault({}),
   sessionTtlMinutes: z.number().int().min(1).max(7 * 24 * 60).default(480),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
 })
 
-export type GatewayConfig = Readonly<z.infer<typeof GatewayConfigSchema>> & { readonly adminToken: string | null; readonly source: string }
+export type GatewayConfig = Readonly<z.infer<typeof GatewayConfigSchema>> & {
+  readonly adminToken: string | null
+  readonly source: string
+  /** Each device's hardware profile, loaded and validated at start. */
+  readonly profiles: Readonly<Record<string, HardwareProfile>>
+}
+
+const supportedProtocols = new Set(['modbus', 'mqtt-json'])
+
+/** Loads every device's profile; a bad one is a configuration problem naming file, line and path. */
+function loadDeviceProfiles(config: z.infer<typeof GatewayConfigSchema>, baseDir: string, problems: string[]): Record<string, HardwareProfile> {
+  const profiles: Record<string, HardwareProfile> = {}
+  const names = new Set<string>()
+  config.devices.forEach((device, i) => {
+    const key = `devices[${i}]`
+    if (names.has(device.name)) problems.push(`${key}.name: device '${device.name}' is named twice`)
+    names.add(device.name)
+    const result = checkProfileFile(resolve(baseDir, device.profile))
+    if (!result.ok) {
+      for (const p of result.problems) problems.push(`${key}.profile: ${formatProblem(p)}`)
+      return
+    }
+    const { protocol } = result.profile
+    if (!supportedProtocols.has(protocol)) problems.push(`${key}.profile: ${protocol} devices are not collected by this gateway version (supported: ${[...supportedProtocols].join(', ')})`)
+    if (protocol === 'modbus' && (device.host === undefined || device.port === undefined)) problems.push(`${key}: a Modbus device needs host and port`)
+    profiles[device.name] = result.profile
+  })
+  return profiles
+}
 
 /** Environment variables and the config key each one overrides. */
 export const environment = {
@@ -104,10 +175,12 @@ export function loadConfig(options: { file?: string | undefined; env?: NodeJS.Pr
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems)
   const config = parsed.data
+  const profiles = loadDeviceProfiles(config, file ? dirname(resolve(cwd, file)) : cwd, problems)
+  if (problems.length > 0) throw new ConfigError(problems)
   const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(cwd, config.dataDir)
   const adminToken = env.TAKT_ADMIN_TOKEN && env.TAKT_ADMIN_TOKEN.length > 0 ? env.TAKT_ADMIN_TOKEN : null
   if (adminToken !== null && adminToken.length < 24) throw new ConfigError(['TAKT_ADMIN_TOKEN: must be at least 24 characters'])
-  return deepFreeze({ ...config, dataDir, adminToken, source: file ?? '(defaults and environment)' })
+  return deepFreeze({ ...config, dataDir, adminToken, profiles, source: file ?? '(defaults and environment)' })
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {

@@ -39,6 +39,8 @@ export async function runDemo(): Promise<void> {
   const env = { ...process.env }
   env.TAKT_ADMIN_TOKEN ||= demoAdminToken
   env.TAKT_HTTP_PORT ||= '8080'
+  // The demo's broker stays off the standard MQTT port, which a plant broker may already hold.
+  env.TAKT_MQTT_PORT ||= '1884'
   const config = loadConfig({ env })
   const running = await startGateway(config)
   const seeded = await seedDemoLine(running.gateway, new Date())

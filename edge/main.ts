@@ -2,11 +2,13 @@
 import { serve, type ServerType } from '@hono/node-server'
 import type { AddressInfo } from 'node:net'
 import { ConfigError, loadConfig, type GatewayConfig } from './config.ts'
+import { startConnectivity, type LineConnectivity } from './connectivity/line-connectivity.ts'
 import { buildGateway, type Gateway } from './gateway.ts'
 
 export interface RunningGateway {
   gateway: Gateway
   config: GatewayConfig
+  connectivity: LineConnectivity
   port: number
   stop(): Promise<void>
 }
@@ -20,23 +22,33 @@ function listen(server: ServerType): Promise<number> {
 
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const gateway = buildGateway(config)
+  let connectivity: LineConnectivity
+  try {
+    connectivity = await startConnectivity(gateway, config)
+  } catch (error) {
+    gateway.close()
+    throw error
+  }
   const server = serve({ fetch: gateway.app.fetch, hostname: config.http.host, port: config.http.port })
   let port: number
   try {
     port = await listen(server)
   } catch (error) {
+    await connectivity.stop()
     gateway.close()
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'EADDRINUSE') throw new ConfigError([`http.port: port ${config.http.port} is already in use; set TAKT_HTTP_PORT to a free port`])
     throw error
   }
-  gateway.logger.info({ host: config.http.host, port, dataDir: config.dataDir, config: config.source }, 'gateway listening')
+  gateway.logger.info({ host: config.http.host, port, mqtt: connectivity.ports.mqtt, dataDir: config.dataDir, config: config.source }, 'gateway listening')
+  // Shut down in reverse start order: HTTP, connectivity (collectors, bridge, broker, historian), the MES database.
   const stop = async () => {
     await new Promise<void>((done) => server.close(() => done()))
+    await connectivity.stop()
     gateway.close()
     gateway.logger.info('gateway stopped')
   }
-  return { gateway, config, port, stop }
+  return { gateway, config, connectivity, port, stop }
 }
 
 export async function runGateway(file: string | undefined): Promise<void> {

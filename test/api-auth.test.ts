@@ -192,7 +192,7 @@ t.test('TAKT_ADMIN_TOKEN provisions an admin token on the first start only', asy
   const dataDir = mkdtempSync(join(tmpdir(), 'takt-auth-'))
   const first = 'first-admin-token-0123456789abcdef'
   const second = 'second-admin-token-0123456789abcdef'
-  const start = (token: string) => startGateway(loadConfig({ env: { TAKT_DATA_DIR: dataDir, TAKT_HTTP_PORT: '0', TAKT_LOG_LEVEL: 'silent', TAKT_ADMIN_TOKEN: token } }))
+  const start = (token: string) => startGateway(loadConfig({ env: { TAKT_DATA_DIR: dataDir, TAKT_HTTP_PORT: '0', TAKT_MQTT_PORT: '0', TAKT_LOG_LEVEL: 'silent', TAKT_ADMIN_TOKEN: token } }))
 
   const a = await start(first)
   const callA = jsonClient(`http://127.0.0.1:${a.port}`, first)

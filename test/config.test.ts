@@ -45,10 +45,14 @@ t.test('defaults', async (t) => {
     dataDir: join(dir, 'data'),
     gatewayId: 'gateway-1',
     http: { host: '127.0.0.1', port: 8080, maxBodyBytes: 1024 * 1024 },
-    mqtt: { port: 1883 },
+    mqtt: { host: '0.0.0.0', port: 1883, websocketPort: null, tls: null, maxClients: 500, maxPacketBytes: 256 * 1024, maxMessagesPerSecond: 5000, accounts: [] },
+    devices: [],
+    bridge: null,
+    historian: { rawRetentionDays: 30 },
     sessionTtlMinutes: 480,
     log: { level: 'info' },
     adminToken: null,
+    profiles: {},
     source: '(defaults and environment)',
   })
   t.ok(Object.isFrozen(config), 'frozen')
@@ -179,6 +183,24 @@ t.test('takt --help lists edge; an unknown command exits 2', async (t) => {
   t.match(unknown.stderr(), /unknown command 'frobnicate'/)
 })
 
+t.test('devices: profiles are loaded at start; a bad profile or binding is refused with file, line and path', async (t) => {
+  const { dir, file } = workDir(t)
+  const profiles = join(import.meta.dirname, '..', 'hardware-profiles')
+  const good = file('good.yaml', `devices:\n  - { name: press1, workCenterId: WC-PRESS, profile: ${profiles}/generic-modbus-tcp-machine.yaml, host: 127.0.0.1, port: 502 }\n  - { name: oven1, workCenterId: WC-OVEN, profile: ${profiles}/mqtt-json-sensor.yaml }\n`)
+  const config = loadConfig({ file: good, env: {}, cwd: dir })
+  t.same(Object.keys(config.profiles), ['press1', 'oven1'])
+  t.equal(config.profiles.press1?.protocol, 'modbus')
+  const broken = file('broken-profile.yaml', 'profile: x\nversion: 1\nprotocol: modbus\nsignals:\n  - { name: s, kind: value, area: coil, address: 1, type: uint16 }\n')
+  const bad = file('bad-devices.yaml', `devices:\n  - { name: a, workCenterId: W, profile: ${broken} }\n  - { name: b, workCenterId: W, profile: ${profiles}/generic-modbus-tcp-machine.yaml }\n  - { name: b, workCenterId: W, profile: ${profiles}/packml-opcua-machine.yaml }\n`)
+  const problems = problemsOf(t, () => loadConfig({ file: bad, env: {}, cwd: dir }))
+  t.same(problems, [
+    `devices[0].profile: ${broken}:5: signals[0].type: a coil holds one bit; type must be bit`,
+    'devices[1]: a Modbus device needs host and port',
+    "devices[2].name: device 'b' is named twice",
+    'devices[2].profile: opcua devices are not collected by this gateway version (supported: modbus, mqtt-json)',
+  ])
+})
+
 t.test('a port already in use is reported naming TAKT_HTTP_PORT, not a stack trace', async (t) => {
   const { dir } = workDir(t)
   const port = await freePort()
@@ -186,14 +208,14 @@ t.test('a port already in use is reported naming TAKT_HTTP_PORT, not a stack tra
   await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => (blocker.listening ? blocker.close(() => resolve()) : resolve())))
 
-  const run = runTakt(['edge'], { TAKT_DATA_DIR: join(dir, 'cli'), TAKT_HTTP_PORT: String(port), TAKT_HTTP_HOST: '127.0.0.1' })
+  const run = runTakt(['edge'], { TAKT_DATA_DIR: join(dir, 'cli'), TAKT_HTTP_PORT: String(port), TAKT_HTTP_HOST: '127.0.0.1', TAKT_MQTT_PORT: '0' })
   t.teardown(() => run.child.kill('SIGKILL'))
   const exit = await run.exited
   t.equal(exit.code, 2)
   t.match(run.stderr(), `http.port: port ${port} is already in use; set TAKT_HTTP_PORT to a free port`)
   t.notMatch(run.stderr(), noStack, 'no stack trace')
 
-  const config = loadConfig({ env: { TAKT_DATA_DIR: join(dir, 'lib'), TAKT_HTTP_PORT: String(port), TAKT_LOG_LEVEL: 'silent' } })
+  const config = loadConfig({ env: { TAKT_DATA_DIR: join(dir, 'lib'), TAKT_HTTP_PORT: String(port), TAKT_MQTT_PORT: '0', TAKT_LOG_LEVEL: 'silent' } })
   const refused = await startGateway(config).then(
     async (running) => {
       await running.stop()
@@ -208,5 +230,27 @@ t.test('a port already in use is reported naming TAKT_HTTP_PORT, not a stack tra
   await new Promise<void>((resolve) => blocker.close(() => resolve()))
   const running = await startGateway(config)
   t.equal(running.port, port)
+  await running.stop()
+})
+
+t.test('an MQTT port already in use is reported naming TAKT_MQTT_PORT', async (t) => {
+  const { dir } = workDir(t)
+  const port = await freePort()
+  const blocker: Server = createServer()
+  await new Promise<void>((resolve) => blocker.listen(port, '0.0.0.0', resolve))
+  t.teardown(() => new Promise<void>((resolve) => (blocker.listening ? blocker.close(() => resolve()) : resolve())))
+  const config = loadConfig({ env: { TAKT_DATA_DIR: join(dir, 'mqtt'), TAKT_HTTP_PORT: '0', TAKT_MQTT_PORT: String(port), TAKT_LOG_LEVEL: 'silent' } })
+  const refused = await startGateway(config).then(
+    async (running) => {
+      await running.stop()
+      return undefined
+    },
+    (error: unknown) => error,
+  )
+  t.type(refused, ConfigError)
+  t.same((refused as ConfigError).problems, ['mqtt.port: the port is already in use; set TAKT_MQTT_PORT to a free port'])
+  await new Promise<void>((resolve) => blocker.close(() => resolve()))
+  const running = await startGateway(config)
+  t.equal(running.connectivity.ports.mqtt, port, 'once free, the broker takes the port')
   await running.stop()
 })

@@ -139,6 +139,17 @@ export class LineBroker {
     return (server.address() as AddressInfo).port
   }
 
+  /** MQTT on a server the caller made (TLS): each connection guarded like TCP. */
+  async listenServer(server: Server, port: number, host = '0.0.0.0'): Promise<number> {
+    server.on('secureConnection', (socket) => this.aedes.handle(guardStream(socket, this.#maxPacketBytes, () => this.#log.warn('mqtt client disconnected: packet too large'))))
+    this.#servers.push(server)
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => resolve())
+    })
+    return (server.address() as AddressInfo).port
+  }
+
   /** MQTT over WebSocket (for browser HMI clients). */
   async listenWebSocket(port: number, host = '0.0.0.0'): Promise<number> {
     const wss = new WebSocketServer({ port, host, maxPayload: this.#maxPacketBytes + 8 })

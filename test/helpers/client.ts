@@ -91,7 +91,7 @@ export function runTakt(args: string[], env: Record<string, string>): { child: C
 /** Starts `takt edge` as a child process on a free port and waits until /health answers. */
 export async function startChildGateway(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildGateway> {
   const port = await freePort()
-  const run = runTakt(['edge'], { TAKT_HTTP_HOST: '127.0.0.1', TAKT_LOG_LEVEL: 'info', ...env, TAKT_HTTP_PORT: String(port) })
+  const run = runTakt(['edge'], { TAKT_HTTP_HOST: '127.0.0.1', TAKT_MQTT_PORT: '0', TAKT_LOG_LEVEL: 'info', ...env, TAKT_HTTP_PORT: String(port) })
   const url = `http://127.0.0.1:${port}`
   let ended = false
   void run.exited.then(() => (ended = true))

@@ -22,7 +22,7 @@ export interface TestGateway {
 }
 
 export async function startTestGateway(dataDir = mkdtempSync(join(tmpdir(), 'takt-test-'))): Promise<TestGateway> {
-  const config = loadConfig({ env: { TAKT_DATA_DIR: dataDir, TAKT_HTTP_PORT: '0', TAKT_LOG_LEVEL: 'silent', TAKT_ADMIN_TOKEN: adminToken } })
+  const config = loadConfig({ env: { TAKT_DATA_DIR: dataDir, TAKT_HTTP_PORT: '0', TAKT_MQTT_PORT: '0', TAKT_LOG_LEVEL: 'silent', TAKT_ADMIN_TOKEN: adminToken } })
   const running = await startGateway(config)
   const url = `http://127.0.0.1:${running.port}`
   return {

@@ -1,0 +1,101 @@
+// The gateway's connectivity, started and stopped as one: broker, Unified Namespace, bridge, collectors, signal rules, historian.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createServer as createTlsServer } from 'node:tls'
+import type { GatewayConfig } from '../config.ts'
+import { ConfigError } from '../config.ts'
+import type { Gateway } from '../gateway.ts'
+import { Historian, type Sample } from '../historian/historian.ts'
+import { EnterpriseBridge } from './bridge.ts'
+import { LineBroker } from './broker.ts'
+import { sqlitePersistence } from './broker-persistence.ts'
+import type { Collector } from './collector.ts'
+import { ModbusCollector } from './modbus/collector.ts'
+import { MqttJsonCollector } from './mqtt-json.ts'
+import { SignalRules } from './signal-rules.ts'
+import { topicMatches } from './topic-acl.ts'
+import { UnsPublisher } from './uns.ts'
+
+export interface LineConnectivity {
+  broker: LineBroker
+  historian: Historian
+  collectors: Collector[]
+  bridge: EnterpriseBridge | null
+  ports: { mqtt: number; websocket: number | null; tls: number | null }
+  stop(): Promise<void>
+}
+
+async function listenOrExplain<T>(what: string, variable: string, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen()
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new ConfigError([`${what}: the port is already in use; set ${variable} to a free port`])
+    throw error
+  }
+}
+
+export async function startConnectivity(gateway: Gateway, config: GatewayConfig): Promise<LineConnectivity> {
+  const log = gateway.logger.child({ module: 'connectivity' })
+  const historian = new Historian({ file: join(config.dataDir, 'historian.db'), rawRetentionMs: config.historian.rawRetentionDays * 86400_000 })
+  const broker = await LineBroker.start({
+    accounts: config.mqtt.accounts.map((a) => ({ ...a })),
+    logger: log.child({ part: 'broker' }),
+    maxClients: config.mqtt.maxClients,
+    maxPacketBytes: config.mqtt.maxPacketBytes,
+    maxMessagesPerSecond: config.mqtt.maxMessagesPerSecond,
+    persistence: sqlitePersistence(join(config.dataDir, 'broker.db')),
+  })
+  const stopped: Array<() => Promise<void> | void> = [() => historian.close(), () => broker.close()]
+  const stopAll = async () => {
+    for (const stop of stopped.reverse()) await stop()
+  }
+  try {
+    const mqtt = await listenOrExplain('mqtt.port', 'TAKT_MQTT_PORT', () => broker.listenTcp(config.mqtt.port, config.mqtt.host))
+    const websocket = config.mqtt.websocketPort === null ? null : await listenOrExplain('mqtt.websocketPort', 'mqtt.websocketPort', () => broker.listenWebSocket(config.mqtt.websocketPort!, config.mqtt.host))
+    let tls: number | null = null
+    if (config.mqtt.tls) {
+      const { port, certFile, keyFile } = config.mqtt.tls
+      const server = createTlsServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) })
+      tls = await listenOrExplain('mqtt.tls.port', 'mqtt.tls.port', () => broker.listenServer(server, port, config.mqtt.host))
+    }
+
+    const uns = new UnsPublisher(broker, gateway.store.view, gateway.queries, () => new Date(), (error) => log.warn({ err: String(error) }, 'UNS publish failed'))
+    const unsubscribe = gateway.store.onRecorded((events) => uns.publishRecorded(events))
+    stopped.push(unsubscribe)
+
+    let bridge: EnterpriseBridge | null = null
+    if (config.bridge) {
+      const b = new EnterpriseBridge({ ...config.bridge, clientId: `takt-${config.gatewayId}`, outboxFile: join(config.dataDir, 'bridge-outbox.db'), logger: log.child({ part: 'bridge' }) })
+      bridge = b
+      const topics = config.bridge.topics
+      const forward = (packet: { topic: string; payload: Buffer | string; retain: boolean }, cb: () => void) => {
+        if (!packet.topic.startsWith('$') && topics.some((t) => topicMatches(t, packet.topic))) b.forward(packet.topic, Buffer.from(packet.payload), packet.retain)
+        cb()
+      }
+      broker.aedes.subscribe('#', forward, () => {})
+      stopped.push(() => b.close())
+    }
+
+    const bindings = config.devices.map((d) => ({ device: d.name, workCenterId: d.workCenterId, profile: config.profiles[d.name]! }))
+    const rules = new SignalRules(gateway.store, bindings, (error) => log.warn({ err: String(error) }, 'signal rule failed'))
+    const sink = (samples: Sample[]) => {
+      historian.record(samples)
+      rules.handle(samples)
+    }
+    const collectors: Collector[] = []
+    for (const device of config.devices) {
+      const profile = config.profiles[device.name]!
+      if (profile.protocol === 'modbus') collectors.push(new ModbusCollector({ device: device.name, host: device.host!, port: device.port!, ...(device.unitId === undefined ? {} : { unitId: device.unitId }) }, profile, sink, log))
+      else if (profile.protocol === 'mqtt-json') collectors.push(new MqttJsonCollector(device.name, broker.aedes, profile, sink))
+    }
+    for (const c of collectors) c.start()
+    stopped.push(async () => {
+      for (const c of collectors) await c.stop()
+    })
+    log.info({ mqtt, websocket, tls, devices: collectors.length, bridge: config.bridge?.url ?? null }, 'connectivity started')
+    return { broker, historian, collectors, bridge, ports: { mqtt, websocket, tls }, stop: stopAll }
+  } catch (error) {
+    await stopAll()
+    throw error
+  }
+}
