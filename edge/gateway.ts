@@ -6,6 +6,7 @@ import { Accounts } from './api/auth.ts'
 import { buildApi } from './api/app.ts'
 import type { GatewayConfig } from './config.ts'
 import { systemClock, uuidv7Ids } from './store/ids.ts'
+import { Historian } from './historian/historian.ts'
 import { LineStore } from './store/line-store.ts'
 import { LineQueries } from './store/queries.ts'
 
@@ -27,8 +28,14 @@ export function buildGateway(config: GatewayConfig, parts: GatewayParts = {}) {
     logger.info('provisioned the bootstrap admin API token from TAKT_ADMIN_TOKEN')
   }
   const queries = new LineQueries(store.db.sqlite)
-  const app = buildApi({ store, queries, accounts, clock, ids }, { maxBodyBytes: config.http.maxBodyBytes, version, logger: logger.child({ module: 'api' }) })
-  return { app, store, queries, accounts, logger, close: () => store.close() }
+  // Telemetry lives in its own file so that it can never slow or endanger an as-built write.
+  const historian = new Historian({ file: join(config.dataDir, 'historian.db'), rawRetentionMs: config.historian.rawRetentionDays * 86400_000 })
+  const app = buildApi({ store, queries, accounts, clock, ids, historian }, { maxBodyBytes: config.http.maxBodyBytes, version, logger: logger.child({ module: 'api' }) })
+  const close = () => {
+    historian.close()
+    store.close()
+  }
+  return { app, store, queries, accounts, historian, logger, close }
 }
 
 export type Gateway = ReturnType<typeof buildGateway>

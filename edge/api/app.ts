@@ -9,6 +9,7 @@ import { idempotency } from './idempotency.ts'
 import { ProblemError, problem } from './problem.ts'
 import { accountRoutes } from './routes/accounts.ts'
 import { executionRoutes } from './routes/execution.ts'
+import { historianRoutes } from './routes/historian.ts'
 import { masterDataRoutes } from './routes/master-data.ts'
 import { orderRoutes } from './routes/orders.ts'
 import { qualityRoutes } from './routes/quality.ts'
@@ -77,6 +78,7 @@ export function buildApi(deps: ApiDeps, options: ApiOptions): OpenAPIHono<AuthEn
   orderRoutes(app, deps)
   executionRoutes(app, deps)
   qualityRoutes(app, deps)
+  historianRoutes(app, deps)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API token, or a session token from /api/v1/auth/login' })
   app.doc31('/openapi.json', {

@@ -3,6 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { Decision } from '../core/decision.ts'
 import type { Clock, Ids } from '../core/ports.ts'
+import type { Historian } from '../historian/historian.ts'
 import type { LineStore } from '../store/line-store.ts'
 import type { LineQueries } from '../store/queries.ts'
 import { actorOf, type Accounts, type AuthEnv } from './auth.ts'
@@ -15,6 +16,7 @@ export interface ApiDeps {
   accounts: Accounts
   clock: Clock
   ids: Ids
+  historian: Historian
 }
 
 export type Api = OpenAPIHono<AuthEnv>

@@ -5,7 +5,7 @@ import { createServer as createTlsServer } from 'node:tls'
 import type { GatewayConfig } from '../config.ts'
 import { ConfigError } from '../config.ts'
 import type { Gateway } from '../gateway.ts'
-import { Historian, type Sample } from '../historian/historian.ts'
+import type { Historian, Sample } from '../historian/historian.ts'
 import { EnterpriseBridge } from './bridge.ts'
 import { LineBroker } from './broker.ts'
 import { sqlitePersistence } from './broker-persistence.ts'
@@ -36,7 +36,7 @@ async function listenOrExplain<T>(what: string, variable: string, listen: () => 
 
 export async function startConnectivity(gateway: Gateway, config: GatewayConfig): Promise<LineConnectivity> {
   const log = gateway.logger.child({ module: 'connectivity' })
-  const historian = new Historian({ file: join(config.dataDir, 'historian.db'), rawRetentionMs: config.historian.rawRetentionDays * 86400_000 })
+  const historian = gateway.historian
   const broker = await LineBroker.start({
     accounts: config.mqtt.accounts.map((a) => ({ ...a })),
     logger: log.child({ part: 'broker' }),
@@ -45,7 +45,7 @@ export async function startConnectivity(gateway: Gateway, config: GatewayConfig)
     maxMessagesPerSecond: config.mqtt.maxMessagesPerSecond,
     persistence: sqlitePersistence(join(config.dataDir, 'broker.db')),
   })
-  const stopped: Array<() => Promise<void> | void> = [() => historian.close(), () => broker.close()]
+  const stopped: Array<() => Promise<void> | void> = [() => historian.flush(), () => broker.close()]
   const stopAll = async () => {
     for (const stop of stopped.reverse()) await stop()
   }

@@ -35,6 +35,7 @@ const orderOf = (e: RecordedEvent): string | undefined => {
  *   {site}/{area}/{line}/events/{EventType}        every MES event, QoS 1, not retained
  *   {site}/{area}/{line}/orders/{order}/state      order state and WIP, QoS 1, retained
  *   {site}/{area}/{line}/{workCenter}/run/{run}    a run's latest event, QoS 1, retained
+ *   {site}/{area}/{line}/{workCenter}/state        the machine state, QoS 1, retained
  */
 export class UnsPublisher {
   readonly #sink: UnsSink
@@ -57,11 +58,16 @@ export class UnsPublisher {
     for (const e of events) {
       const orderId = orderOf(e)
       const order = orderId ? this.#view.order(orderId) : undefined
-      const line = order ? equipmentPath(this.#view, order.lineId) : undefined
+      const workCenterId = (e.data as { workCenterId?: unknown }).workCenterId
+      const wcLine = typeof workCenterId === 'string' ? this.#view.equipment(workCenterId)?.parentId : undefined
+      const line = order ? equipmentPath(this.#view, order.lineId) : wcLine ? equipmentPath(this.#view, wcLine) : undefined
       if (!line) continue
       if (orderId) orders.add(orderId)
       const body = JSON.stringify({ seq: e.seq, id: e.id, type: e.type, subject: e.subject, actor: e.actor, occurredAt: e.occurredAt, data: e.data })
       this.#send(`${line}/events/${e.type}`, body, false)
+      if (e.type === 'WorkCenterStateChanged') {
+        this.#send(`${line}/${topicLevel(e.data.workCenterId)}/state`, JSON.stringify({ state: e.data.state, since: e.occurredAt, source: e.data.source }), true)
+      }
       const run = e.data as { runId?: unknown; workCenterId?: unknown }
       if (typeof run.runId === 'string') {
         const wc = typeof run.workCenterId === 'string' ? run.workCenterId : this.#view.run(run.runId)?.workCenterId

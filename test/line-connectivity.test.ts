@@ -1,0 +1,62 @@
+// The whole gateway with its connectivity: a device publishes JSON, the historian stores it, rules record the state, the UNS shows it.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import mqtt from 'mqtt'
+import t from 'tap'
+import { hashPassword } from '../edge/api/passwords.ts'
+import { loadConfig } from '../edge/config.ts'
+import { seedDemoLine } from '../edge/demo.ts'
+import { startGateway } from '../edge/main.ts'
+import { adminToken } from './helpers/gateway.ts'
+
+const run = promisify(execFile)
+
+t.test('device → broker → historian, signal rules and Unified Namespace', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'takt-line-'))
+  const file = join(dir, 'takt.yaml')
+  const profile = join(import.meta.dirname, '..', 'hardware-profiles', 'mqtt-json-sensor.yaml')
+  writeFileSync(
+    file,
+    [
+      'mqtt:',
+      '  accounts:',
+      `    - { username: oven1, passwordHash: "${await hashPassword('oven1-secret')}", publish: ["devices/\${username}/#"] }`,
+      `    - { username: board, passwordHash: "${await hashPassword('board-secret')}", subscribe: ["ACME/#"] }`,
+      'devices:',
+      `  - { name: oven1, workCenterId: WC-PRESS, profile: ${profile} }`,
+    ].join('\n'),
+  )
+  const config = loadConfig({ file, env: { TAKT_DATA_DIR: dir, TAKT_HTTP_PORT: '0', TAKT_MQTT_PORT: '0', TAKT_LOG_LEVEL: 'silent', TAKT_ADMIN_TOKEN: adminToken } })
+  const running = await startGateway(config)
+  t.teardown(async () => {
+    await running.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  await seedDemoLine(running.gateway, new Date())
+  const port = running.connectivity.ports.mqtt
+  const board = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: 'board', password: 'board-secret', protocolVersion: 4, reconnectPeriod: 0 })
+  const states: string[] = []
+  board.on('message', (topic, payload) => states.push(`${topic} ${JSON.parse(payload.toString()).data.state}`))
+  await board.subscribeAsync('ACME/ACME.ASSY/L1/events/WorkCenterStateChanged', { qos: 1 })
+
+  const pub = (topic: string, body: unknown) => run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-u', 'oven1', '-P', 'oven1-secret', '-q', '1', '-t', topic, '-m', JSON.stringify(body)])
+  const before = new Date(Date.now() - 1000).toISOString()
+  await pub('devices/oven1/telemetry', { sensors: { temperature: 180.5 } })
+  await pub('devices/oven1/telemetry', { sensors: { temperature: 181 } })
+  await pub('devices/oven1/status', { state: 'run' })
+  for (let i = 0; i < 60 && states.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.same(states, ['ACME/ACME.ASSY/L1/events/WorkCenterStateChanged running'], 'the state change is a recorded event, visible on the UNS')
+
+  const to = new Date(Date.now() + 1000).toISOString()
+  const res = await fetch(`http://127.0.0.1:${running.port}/api/v1/historian/samples?signal=oven1/temperature&from=${before}&to=${to}`, { headers: { authorization: `Bearer ${adminToken}` } })
+  const body = (await res.json()) as { items: Array<{ value: number; quality: string }> }
+  t.equal(res.status, 200)
+  t.same(body.items.map((s) => [s.value, s.quality]), [[180.5, 'good'], [181, 'good']], 'telemetry is in the historian, queryable over the API')
+  const backwards = await fetch(`http://127.0.0.1:${running.port}/api/v1/historian/samples?signal=oven1/temperature&from=${to}&to=${before}`, { headers: { authorization: `Bearer ${adminToken}` } })
+  t.equal(backwards.status, 422, 'a range that ends before it starts is refused')
+  t.equal(running.gateway.store.view.workCenterState('WC-PRESS'), 'running')
+  await board.endAsync()
+})
