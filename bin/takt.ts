@@ -10,6 +10,7 @@ Commands:
   edge [--config FILE]   run the line gateway (HTTP API)
   demo                   run a demo gateway with a sample line and master data
   profiles check FILE... validate hardware profiles; every problem with file, line and path
+  hash-password          read a password on stdin, print its scrypt hash (for mqtt.accounts)
   help, --help           show this help
   --version              print the version
 
@@ -52,6 +53,18 @@ async function main(argv: string[]): Promise<void> {
     case 'demo': {
       const { runDemo } = await import('../edge/demo.ts')
       await runDemo()
+      return
+    }
+    case 'hash-password': {
+      const chunks: Buffer[] = []
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+      const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+      if (password.length < 12) {
+        process.stderr.write('takt hash-password: a password needs at least 12 characters\n')
+        process.exit(2)
+      }
+      const { hashPassword } = await import('../edge/api/passwords.ts')
+      process.stdout.write(`${await hashPassword(password)}\n`)
       return
     }
     case 'profiles': {
