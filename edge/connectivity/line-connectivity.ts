@@ -61,7 +61,10 @@ export async function startConnectivity(gateway: Gateway, config: GatewayConfig)
 
     const uns = new UnsPublisher(broker, gateway.store.view, gateway.queries, () => new Date(), (error) => log.warn({ err: String(error) }, 'UNS publish failed'))
     const unsubscribe = gateway.store.onRecorded((events) => uns.publishRecorded(events))
-    stopped.push(unsubscribe)
+    stopped.push(() => {
+      unsubscribe()
+      uns.stop()
+    })
 
     let bridge: EnterpriseBridge | null = null
     if (config.bridge) {

@@ -43,13 +43,18 @@ export class UnsPublisher {
   readonly #queries: LineQueries
   readonly #now: () => Date
   readonly #onError: (error: unknown) => void
+  readonly #stateDelayMs: number
+  readonly #dirtyOrders = new Set<string>()
+  #stateTimer: NodeJS.Timeout | null = null
 
-  constructor(sink: UnsSink, view: LineView, queries: LineQueries, now: () => Date, onError: (error: unknown) => void) {
+  /** `stateDelayMs`: order states are coalesced and published at most this often (events are never delayed). */
+  constructor(sink: UnsSink, view: LineView, queries: LineQueries, now: () => Date, onError: (error: unknown) => void, stateDelayMs = 200) {
     this.#sink = sink
     this.#view = view
     this.#queries = queries
     this.#now = now
     this.#onError = onError
+    this.#stateDelayMs = stateDelayMs
   }
 
   /** Publishes what a commit recorded; called after the commit, never inside it. */
@@ -74,11 +79,30 @@ export class UnsPublisher {
         if (wc) this.#send(`${line}/${topicLevel(wc)}/run/${topicLevel(run.runId)}`, body, true)
       }
     }
+    for (const orderId of orders) this.#dirtyOrders.add(orderId)
+    if (this.#dirtyOrders.size > 0 && this.#stateTimer === null) {
+      this.#stateTimer = setTimeout(() => this.flushStates(), this.#stateDelayMs)
+      this.#stateTimer.unref()
+    }
+  }
+
+  /** Publishes the retained state of every order changed since the last flush. */
+  flushStates(): void {
+    if (this.#stateTimer) clearTimeout(this.#stateTimer)
+    this.#stateTimer = null
+    const orders = [...this.#dirtyOrders]
+    this.#dirtyOrders.clear()
     for (const orderId of orders) {
-      const order = this.#view.order(orderId)!
-      const line = equipmentPath(this.#view, order.lineId)!
+      const order = this.#view.order(orderId)
+      const line = order && equipmentPath(this.#view, order.lineId)
+      if (!order || !line) continue
       this.#send(`${line}/orders/${topicLevel(orderId)}/state`, JSON.stringify(this.#queries.wipOfOrder(order, this.#now())), true)
     }
+  }
+
+  stop(): void {
+    if (this.#stateTimer) clearTimeout(this.#stateTimer)
+    this.#stateTimer = null
   }
 
   #send(topic: string, payload: string, retain: boolean): void {

@@ -62,6 +62,11 @@ export class Projections {
     )
     const orderStarted = s(`UPDATE orders SET state = 'in_progress', updated_at = ? WHERE id = ? AND state = 'dispatched'`)
     const setRunState = s('UPDATE runs SET state = ? WHERE id = ?')
+    const addRunTime = s(
+      `INSERT INTO run_times (order_id, op_seq, actual_s, quantity)
+       SELECT order_id, op_seq, (julianday(?) - julianday(started_at)) * 86400.0, quantity FROM runs WHERE id = ?
+       ON CONFLICT (order_id, op_seq) DO UPDATE SET actual_s = actual_s + excluded.actual_s, quantity = quantity + excluded.quantity`,
+    )
     const runCompleted = s(`UPDATE runs SET state = 'completed', ended_at = ?, good = ?, scrap = ?, scrap_reasons = ? WHERE id = ?`)
     const opCompleted = s(
       `UPDATE order_operations SET qty_good = qty_good + ?, qty_scrap = qty_scrap + ?,
@@ -143,6 +148,7 @@ export class Projections {
       OperationCompleted: (e) => {
         const d = e.data
         runCompleted.run(e.occurredAt, d.good, d.scrap, JSON.stringify(d.scrapReasons), d.runId)
+        addRunTime.run(e.occurredAt, d.runId)
         const done = bool(d.operationCompleted)
         opCompleted.run(d.good, d.scrap, done, done, e.occurredAt, d.orderId, d.opSeq)
         if (d.unitSerial !== null) {

@@ -46,6 +46,7 @@ export class LineQueries {
   readonly #openOrders
   readonly #ops
   readonly #runTimes
+  readonly #workCenters
 
   constructor(sqlite: Sqlite) {
     this.#s = sqlite
@@ -78,7 +79,8 @@ export class LineQueries {
     )
     this.#openOrders = sqlite.prepare(`SELECT * FROM orders WHERE state IN ('created', 'released', 'dispatched', 'in_progress', 'held') ORDER BY priority, due_at IS NULL, due_at, id`)
     this.#ops = sqlite.prepare('SELECT * FROM order_operations WHERE order_id = ? ORDER BY position')
-    this.#runTimes = sqlite.prepare(`SELECT * FROM runs WHERE order_id = ? AND state = 'completed'`)
+    this.#runTimes = sqlite.prepare('SELECT op_seq, actual_s, quantity FROM run_times WHERE order_id = ?')
+    this.#workCenters = sqlite.prepare(`SELECT * FROM equipment WHERE level = 'work_center'`)
   }
 
   dispatchList(workCenterId: string, limit = 200) {
@@ -99,7 +101,7 @@ export class LineQueries {
   }
 
   workCenters(): Map<string, Equipment> {
-    const rows = this.#s.prepare(`SELECT * FROM equipment WHERE level = 'work_center'`).all() as Row[]
+    const rows = this.#workCenters.all() as Row[]
     return new Map(rows.map((r) => [String(r.id), equipmentFromRow(r)]))
   }
 
@@ -116,12 +118,12 @@ export class LineQueries {
     const ops = (this.#ops.all(order.id) as Row[]).map(operationFromRow)
     let actualS = 0
     let standardS = 0
-    for (const run of (this.#runTimes.all(order.id) as Row[]).map(runFromRow)) {
-      const op = ops.find((o) => o.seq === run.opSeq)
-      const ct = op?.idealCycleTimeS ?? wcs.get(run.workCenterId)?.ratedCycleTimeS ?? 0
-      if (run.endedAt === null || ct === 0) continue
-      actualS += (Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 1000
-      standardS += ct * run.quantity
+    for (const r of this.#runTimes.all(order.id) as Array<{ op_seq: number; actual_s: number; quantity: number }>) {
+      const op = ops.find((o) => o.seq === r.op_seq)
+      const ct = op?.idealCycleTimeS ?? (op ? wcs.get(op.workCenterId)?.ratedCycleTimeS : null) ?? 0
+      if (ct === 0) continue
+      actualS += r.actual_s
+      standardS += ct * r.quantity
     }
     return wipOf(order, ops, { actualS, standardS }, wcs, now)
   }

@@ -163,6 +163,18 @@ export const runs = sqliteTable(
   (t) => [index('runs_order_op_unit').on(t.orderId, t.opSeq, t.unitSerial), index('runs_wc_state').on(t.workCenterId, t.state)],
 )
 
+/** Actual run time and quantity of completed runs, per order operation: WIP estimates without scanning runs. */
+export const runTimes = sqliteTable(
+  'run_times',
+  {
+    orderId: text('order_id').notNull(),
+    opSeq: integer('op_seq').notNull(),
+    actualS: real('actual_s').notNull(),
+    quantity: real('quantity').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orderId, t.opSeq] })],
+)
+
 /** Genealogy edges: what was consumed into what, by which run. */
 export const consumptions = sqliteTable(
   'consumptions',
@@ -313,6 +325,7 @@ export const projectionTables = [
   'dispatch_ranks',
   'units',
   'runs',
+  'run_times',
   'consumptions',
   'measurements',
   'nonconformances',
