@@ -1,7 +1,7 @@
 // Opening the gateway's SQLite database: durable pragmas, then the committed drizzle migrations.
 import Database from 'better-sqlite3'
-import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import { betterSqlite, migrator } from './drizzle.ts'
 import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -27,9 +27,9 @@ export function openDatabase(file: string): OpenDatabase {
   sqlite.pragma('synchronous = FULL')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
-  const orm = drizzle(sqlite, { schema })
+  const orm = betterSqlite.drizzle(sqlite, { schema })
   try {
-    migrate(orm, { migrationsFolder })
+    migrator.migrate(orm, { migrationsFolder })
   } catch (error) {
     sqlite.close()
     throw new Error(`could not migrate the database ${file}: ${(error as Error).message}`, { cause: error })

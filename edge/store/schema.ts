@@ -1,6 +1,8 @@
 // The gateway's SQLite schema (drizzle): the event log, the projections rebuilt from it, and security state.
-import { sql } from 'drizzle-orm'
-import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { orm, sqliteCore } from './drizzle.ts'
+
+const { sql } = orm
+const { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } = sqliteCore
 
 /** The append-only event log: audit trail, as-built record, genealogy source and sync outbox. */
 export const events = sqliteTable(

@@ -2,7 +2,7 @@
 import { cancelOrder, closeOrder, defineOrder, dispatchOrder, holdOrder, releaseOrder, releaseOrderHold, resequenceDispatch } from '../../core/orders.ts'
 import type { Decision } from '../../core/decision.ts'
 import type { LineView } from '../../core/line-view.ts'
-import { asc, eq } from 'drizzle-orm'
+import { orm } from '../../store/drizzle.ts'
 import * as tables from '../../store/schema.ts'
 import { guard } from '../auth.ts'
 import { command, type Api, type ApiDeps } from '../context.ts'
@@ -37,8 +37,8 @@ export function orderRoutes(app: Api, deps: ApiDeps): void {
     const rows = deps.store.db.orm
       .select()
       .from(tables.orders)
-      .where(q.state ? eq(tables.orders.state, q.state) : undefined)
-      .orderBy(asc(tables.orders.priority), asc(tables.orders.dueAt), asc(tables.orders.id))
+      .where(q.state ? orm.eq(tables.orders.state, q.state) : undefined)
+      .orderBy(orm.asc(tables.orders.priority), orm.asc(tables.orders.dueAt), orm.asc(tables.orders.id))
       .limit(q.limit)
       .all()
     return c.json({ items: rows }, 200)
@@ -51,7 +51,7 @@ export function orderRoutes(app: Api, deps: ApiDeps): void {
     if (!order) throw new ProblemError(404, 'not_found', `There is no order '${id}'.`)
     const operations = deps.store.view.operations(id)
     const u = tables.units
-    const units = deps.store.db.orm.select({ serial: u.serial, state: u.state, held: u.held, holdReason: u.holdReason }).from(u).where(eq(u.orderId, id)).orderBy(asc(u.serial)).all()
+    const units = deps.store.db.orm.select({ serial: u.serial, state: u.state, held: u.held, holdReason: u.holdReason }).from(u).where(orm.eq(u.orderId, id)).orderBy(orm.asc(u.serial)).all()
     return c.json({ ...order, operations, units, wip: deps.queries.wipOfOrder(order, deps.clock.now()) }, 200)
   })
 

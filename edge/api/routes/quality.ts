@@ -1,7 +1,7 @@
 // Quality and traceability: genealogy traces, as-built records, holds, nonconformances, refusals, the audit chain.
 import { releaseUnitHold } from '../../core/orders.ts'
 import { readEvents, toRecorded, verifyChain } from '../../store/event-log.ts'
-import { desc } from 'drizzle-orm'
+import { orm } from '../../store/drizzle.ts'
 import * as tables from '../../store/schema.ts'
 import { guard } from '../auth.ts'
 import { command, type Api, type ApiDeps } from '../context.ts'
@@ -58,13 +58,13 @@ export function qualityRoutes(app: Api, deps: ApiDeps): void {
   app.openapi(declare({ method: 'get', path: '/api/v1/nonconformances', tag: 'Quality', summary: 'Nonconformances' }), (c) => {
     guard(c, ['quality', 'lead'])
     const nc = tables.nonconformances
-    return c.json({ items: deps.store.db.orm.select().from(nc).orderBy(desc(nc.openedAt)).limit(1000).all() }, 200)
+    return c.json({ items: deps.store.db.orm.select().from(nc).orderBy(orm.desc(nc.openedAt)).limit(1000).all() }, 200)
   })
 
   app.openapi(declare({ method: 'get', path: '/api/v1/refusals', tag: 'Quality', summary: 'Refused material scans' }), (c) => {
     guard(c, ['quality', 'lead'])
     const r = tables.refusals
-    return c.json({ items: deps.store.db.orm.select().from(r).orderBy(desc(r.eventSeq)).limit(1000).all() }, 200)
+    return c.json({ items: deps.store.db.orm.select().from(r).orderBy(orm.desc(r.eventSeq)).limit(1000).all() }, 200)
   })
 
   app.openapi(declare({ method: 'get', path: '/api/v1/events', tag: 'Audit', summary: 'The event log (audit trail), in sequence order', query: S.EventQuery }), (c) => {
