@@ -39,8 +39,8 @@ export class Projections {
          priority = excluded.priority, due_at = excluded.due_at, planned_start_at = excluded.planned_start_at, output_lot = excluded.output_lot, updated_at = excluded.updated_at`,
     )
     const insertOp = s(
-      `INSERT INTO order_operations (order_id, seq, position, name, work_center_id, definition, state, qty_started, qty_good, qty_scrap, started_at, completed_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, 0, 0, NULL, NULL)`,
+      `INSERT INTO order_operations (order_id, seq, position, name, work_center_id, definition, state, qty_started, qty_good, qty_scrap, started_at, completed_at, order_state, order_priority, order_due_key)
+       SELECT o.id, ?, ?, ?, ?, ?, 'pending', 0, 0, 0, NULL, NULL, o.state, o.priority, COALESCE(o.due_at, '9999') FROM orders o WHERE o.id = ?`,
     )
     const setOrderState = s('UPDATE orders SET state = ?, held_from = ?, updated_at = ? WHERE id = ?')
     const setOrderQty = s('UPDATE orders SET quantity = ?, updated_at = ? WHERE id = ?')
@@ -102,7 +102,7 @@ export class Projections {
       const d = e.data
       upsertOrder.run({ ...d, serialized: bool(d.serialized), serials: JSON.stringify(d.serials), at: e.occurredAt })
       deleteOrderOps.run(d.id)
-      d.operations.forEach((op: OrderOperation, i: number) => insertOp.run(d.id, op.seq, i, op.name, op.workCenterId, operationDefinition(op)))
+      d.operations.forEach((op: OrderOperation, i: number) => insertOp.run(op.seq, i, op.name, op.workCenterId, operationDefinition(op), d.id))
     }
 
     this.#handlers = {

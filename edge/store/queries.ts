@@ -41,6 +41,7 @@ function edgeFromRow(r: Row): GenealogyEdge {
 export class LineQueries {
   readonly #s: Sqlite
   readonly #dispatch
+  readonly #ranked
   readonly #backward
   readonly #forward
   readonly #openOrders
@@ -50,15 +51,23 @@ export class LineQueries {
 
   constructor(sqlite: Sqlite) {
     this.#s = sqlite
+    const columns = `o.id AS orderId, o.product_id AS productId, o.state AS orderState, o.priority, o.due_at AS dueAt, o.quantity,
+              op.seq AS opSeq, op.name AS operation, op.state AS operationState, op.qty_started AS qtyStarted, op.qty_good AS qtyGood, op.qty_scrap AS qtyScrap`
+    const open = `op.state != 'completed' AND op.order_state IN ('dispatched', 'in_progress', 'held')`
+    // The lead's explicit sequence first (few rows), then the rest in one walk of order_operations_dispatch.
+    this.#ranked = sqlite.prepare(
+      `SELECT ${columns}, r.rank FROM dispatch_ranks r
+       CROSS JOIN order_operations op ON op.order_id = r.order_id AND op.work_center_id = r.work_center_id
+       CROSS JOIN orders o ON o.id = op.order_id
+       WHERE r.work_center_id = ? AND ${open}
+       ORDER BY r.rank, op.seq LIMIT ?`,
+    )
     this.#dispatch = sqlite.prepare(
-      `SELECT o.id AS orderId, o.product_id AS productId, o.state AS orderState, o.priority, o.due_at AS dueAt, o.quantity,
-              op.seq AS opSeq, op.name AS operation, op.state AS operationState, op.qty_started AS qtyStarted, op.qty_good AS qtyGood, op.qty_scrap AS qtyScrap,
-              r.rank
-       FROM order_operations op
-       JOIN orders o ON o.id = op.order_id
-       LEFT JOIN dispatch_ranks r ON r.work_center_id = op.work_center_id AND r.order_id = op.order_id
-       WHERE op.work_center_id = ? AND op.state != 'completed' AND o.state IN ('dispatched', 'in_progress', 'held')
-       ORDER BY r.rank IS NULL, r.rank, o.priority, o.due_at IS NULL, o.due_at, op.seq, o.id
+      `SELECT ${columns}, NULL AS rank FROM order_operations op INDEXED BY order_operations_dispatch
+       CROSS JOIN orders o ON o.id = op.order_id
+       WHERE op.work_center_id = ? AND ${open}
+         AND NOT EXISTS (SELECT 1 FROM dispatch_ranks r WHERE r.work_center_id = op.work_center_id AND r.order_id = op.order_id)
+       ORDER BY op.order_priority, op.order_due_key, op.seq, op.order_id
        LIMIT ?`,
     )
     this.#backward = sqlite.prepare(
@@ -83,8 +92,12 @@ export class LineQueries {
     this.#workCenters = sqlite.prepare(`SELECT * FROM equipment WHERE level = 'work_center'`)
   }
 
+  /** A work center's dispatch list: the lead's sequence, then priority, due date (none last) and routing sequence. */
   dispatchList(workCenterId: string, limit = 200) {
-    return this.#dispatch.all(workCenterId, limit) as Array<Row & { orderId: string; rank: number | null }>
+    type Entry = Row & { orderId: string; rank: number | null }
+    const ranked = this.#ranked.all(workCenterId, limit) as Entry[]
+    if (ranked.length >= limit) return ranked
+    return ranked.concat(this.#dispatch.all(workCenterId, limit - ranked.length) as Entry[])
   }
 
   /** Everything that went into a unit or lot, recursively through sub-assemblies. */

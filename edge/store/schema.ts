@@ -118,8 +118,17 @@ export const orderOperations = sqliteTable(
     qtyScrap: real('qty_scrap').notNull(),
     startedAt: text('started_at'),
     completedAt: text('completed_at'),
+    // The order's state, priority and due date, kept here by triggers on orders so that a work
+    // center's dispatch list is one index walk in dispatch order (due date NULL sorts last as '9999').
+    orderState: text('order_state').notNull().default('created'),
+    orderPriority: integer('order_priority').notNull().default(0),
+    orderDueKey: text('order_due_key').notNull().default('9999'),
   },
-  (t) => [primaryKey({ columns: [t.orderId, t.seq] }), index('order_operations_wc').on(t.workCenterId, t.state)],
+  (t) => [
+    primaryKey({ columns: [t.orderId, t.seq] }),
+    index('order_operations_wc').on(t.workCenterId, t.state),
+    index('order_operations_dispatch').on(t.workCenterId, t.orderPriority, t.orderDueKey, t.seq, t.orderId),
+  ],
 )
 
 export const dispatchRanks = sqliteTable(
