@@ -34,7 +34,7 @@ const orderOf = (e: RecordedEvent): string | undefined => {
  * Topic tree (documented in docs/uns.md):
  *   {site}/{area}/{line}/events/{EventType}        every MES event, QoS 1, not retained
  *   {site}/{area}/{line}/orders/{order}/state      order state and WIP, QoS 1, retained
- *   {site}/{area}/{line}/{workCenter}/run/{run}    a run's latest event, QoS 1, retained
+ *   {site}/{area}/{line}/{workCenter}/run          the latest run event there, QoS 1, retained
  *   {site}/{area}/{line}/{workCenter}/state        the machine state, QoS 1, retained
  */
 export class UnsPublisher {
@@ -76,7 +76,8 @@ export class UnsPublisher {
       const run = e.data as { runId?: unknown; workCenterId?: unknown }
       if (typeof run.runId === 'string') {
         const wc = typeof run.workCenterId === 'string' ? run.workCenterId : this.#view.run(run.runId)?.workCenterId
-        if (wc) this.#send(`${line}/${topicLevel(wc)}/run/${topicLevel(run.runId)}`, body, true)
+        // One retained topic per work center, not per run: the retained set stays as small as the line.
+        if (wc) this.#send(`${line}/${topicLevel(wc)}/run`, body, true)
       }
     }
     for (const orderId of orders) this.#dirtyOrders.add(orderId)
@@ -96,7 +97,10 @@ export class UnsPublisher {
       const order = this.#view.order(orderId)
       const line = order && equipmentPath(this.#view, order.lineId)
       if (!order || !line) continue
-      this.#send(`${line}/orders/${topicLevel(orderId)}/state`, JSON.stringify(this.#queries.wipOfOrder(order, this.#now())), true)
+      const topic = `${line}/orders/${topicLevel(orderId)}/state`
+      // A closed or cancelled order leaves the namespace: an empty retained message clears its topic (MQTT-3.3.1-10).
+      if (order.state === 'closed' || order.state === 'cancelled') this.#send(topic, '', true)
+      else this.#send(topic, JSON.stringify(this.#queries.wipOfOrder(order, this.#now())), true)
     }
   }
 
