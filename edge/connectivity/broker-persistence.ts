@@ -78,6 +78,26 @@ export function sqlitePersistence(file: string): MemoryStore {
     update: db.prepare('UPDATE outgoing SET packet = ? WHERE client_id = ? AND broker_id = ? AND broker_counter = ?'),
     clear: db.prepare('DELETE FROM outgoing WHERE client_id = ? AND broker_id IS ? AND broker_counter IS ?'),
   }
+  const enqueueAll = db.transaction((subs: Array<{ clientId: string }>, packet: StoredPacket, text: string) => {
+    for (const sub of subs) q.enqueue.run(sub.clientId, packet.brokerId ?? null, packet.brokerCounter ?? null, text)
+  })
+
+  const pendingRetained = new Map<string, StoredPacket>()
+  let retainTimer: NodeJS.Timeout | null = null
+  const writeRetained = db.transaction((packets: StoredPacket[]) => {
+    for (const p of packets) {
+      if (p.payload.length === 0) q.delRetained.run(p.topic)
+      else q.putRetained.run(p.topic, encode(p))
+    }
+  })
+  const flushRetained = () => {
+    if (retainTimer) clearTimeout(retainTimer)
+    retainTimer = null
+    if (pendingRetained.size === 0) return
+    const packets = [...pendingRetained.values()]
+    pendingRetained.clear()
+    writeRetained(packets)
+  }
 
   class SqlitePersistence extends MemoryPersistence {
     override async setup(broker: unknown): Promise<void> {
@@ -97,8 +117,10 @@ export function sqlitePersistence(file: string): MemoryStore {
 
     override async storeRetained(packet: StoredPacket): Promise<void> {
       await super.storeRetained(packet)
-      if (packet.payload.length === 0) q.delRetained.run(packet.topic)
-      else q.putRetained.run(packet.topic, encode(packet))
+      // Retained state changes fast (an order's state, a work center's run); the disk keeps the latest,
+      // written in one transaction a few times a second rather than once per message.
+      pendingRetained.set(packet.topic, packet)
+      retainTimer ??= setTimeout(flushRetained, 100)
     }
 
     override async addSubscriptions(client: ClientRef, subs: Subscription[]): Promise<void> {
@@ -126,11 +148,10 @@ export function sqlitePersistence(file: string): MemoryStore {
     }
 
     override async outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: StoredPacket): Promise<void> {
+      // aedes calls this for every QoS 1 publication, also when no persistent session wants it.
+      if (subs.length === 0) return
       await super.outgoingEnqueueCombi(subs, packet)
-      const text = encode(packet)
-      db.transaction(() => {
-        for (const sub of subs) q.enqueue.run(sub.clientId, packet.brokerId ?? null, packet.brokerCounter ?? null, text)
-      })()
+      enqueueAll(subs, packet, encode(packet))
     }
 
     override async outgoingUpdate(client: ClientRef, packet: StoredPacket): Promise<void> {
@@ -145,6 +166,7 @@ export function sqlitePersistence(file: string): MemoryStore {
     }
 
     override async destroy(): Promise<void> {
+      flushRetained()
       await super.destroy()
       db.close()
     }

@@ -60,6 +60,7 @@ export class UnsPublisher {
   /** Publishes what a commit recorded; called after the commit, never inside it. */
   publishRecorded(events: RecordedEvent[]): void {
     const orders = new Set<string>()
+    const runTopics = new Map<string, string>()
     for (const e of events) {
       const orderId = orderOf(e)
       const order = orderId ? this.#view.order(orderId) : undefined
@@ -77,9 +78,10 @@ export class UnsPublisher {
       if (typeof run.runId === 'string') {
         const wc = typeof run.workCenterId === 'string' ? run.workCenterId : this.#view.run(run.runId)?.workCenterId
         // One retained topic per work center, not per run: the retained set stays as small as the line.
-        if (wc) this.#send(`${line}/${topicLevel(wc)}/run`, body, true)
+        if (wc) runTopics.set(`${line}/${topicLevel(wc)}/run`, body)
       }
     }
+    for (const [topic, body] of runTopics) this.#send(topic, body, true)
     for (const orderId of orders) this.#dirtyOrders.add(orderId)
     if (this.#dirtyOrders.size > 0 && this.#stateTimer === null) {
       this.#stateTimer = setTimeout(() => this.flushStates(), this.#stateDelayMs)

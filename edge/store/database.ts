@@ -26,6 +26,8 @@ export function openDatabase(file: string): OpenDatabase {
   // Every acknowledged as-built write must survive a power cut.
   sqlite.pragma('synchronous = FULL')
   sqlite.pragma('foreign_keys = ON')
+  // Each command of a group commit runs in a savepoint; keep its statement journal in memory, not a temp file.
+  sqlite.pragma('temp_store = MEMORY')
   sqlite.pragma('busy_timeout = 5000')
   const orm = betterSqlite.drizzle(sqlite, { schema })
   try {

@@ -95,15 +95,17 @@ export function sqliteLineView(sqlite: Sqlite): LineView {
   // The serial list can be long and is needed only to compare an ERP resend; it is read on demand.
   const order = one(`SELECT ${orderColumns} FROM orders WHERE id = ?`)
   const serials = one('SELECT serials FROM orders WHERE id = ?')
-  const operations = many('SELECT * FROM order_operations WHERE order_id = ? ORDER BY position')
+  // Routing sequence numbers increase with position, so the primary key gives the order without a sort.
+  const operations = many('SELECT * FROM order_operations WHERE order_id = ? ORDER BY seq')
   const unit = one('SELECT * FROM units WHERE serial = ?')
   const run = one('SELECT * FROM runs WHERE id = ?')
   const unitRun = one('SELECT * FROM runs WHERE order_id = ? AND op_seq = ? AND unit_serial = ? ORDER BY start_seq DESC LIMIT 1')
-  const consumed = many('SELECT material_id, SUM(quantity) AS quantity FROM consumptions WHERE run_id = ? GROUP BY material_id')
-  const measured = many('SELECT DISTINCT name FROM measurements WHERE run_id = ?')
+  // Few rows per run: summing and de-duplicating in JS is cheaper than SQLite's sorter.
+  const consumed = many('SELECT material_id, quantity FROM consumptions WHERE run_id = ?')
+  const measured = many('SELECT name FROM measurements WHERE run_id = ?')
   const runningAt = one(`SELECT * FROM runs WHERE work_center_id = ? AND state = 'running' ORDER BY start_seq DESC LIMIT 1`)
   const wcState = one('SELECT state FROM work_center_states WHERE work_center_id = ?')
-  const held = many('SELECT serial FROM units WHERE order_id = ? AND held = 1 ORDER BY serial')
+  const held = many('SELECT serial FROM units WHERE order_id = ? AND held = 1')
   const dispatchable = many(
     `SELECT DISTINCT o.id FROM order_operations op JOIN orders o ON o.id = op.order_id
      WHERE op.work_center_id = ? AND op.state != 'completed' AND o.state IN ('released', 'dispatched', 'in_progress', 'held')`,
@@ -156,7 +158,11 @@ export function sqliteLineView(sqlite: Sqlite): LineView {
       const r = unitRun(orderId, opSeq, serial)
       return r && runFromRow(r)
     },
-    consumedOnRun: (runId) => new Map(consumed(runId).map((r) => [str(r.material_id), Number(r.quantity)])),
+    consumedOnRun: (runId) => {
+      const totals = new Map<string, number>()
+      for (const r of consumed(runId)) totals.set(str(r.material_id), (totals.get(str(r.material_id)) ?? 0) + Number(r.quantity))
+      return totals
+    },
     measuredOnRun: (runId) => new Set(measured(runId).map((r) => str(r.name))),
     runningRunAt: (workCenterId) => {
       const r = runningAt(workCenterId)
