@@ -35,7 +35,11 @@ export function buildGateway(config: GatewayConfig, parts: GatewayParts = {}) {
     historian.close()
     store.close()
   }
-  return { app, store, queries, accounts, historian, logger, close }
+  const closeAsync = async () => {
+    historian.close()
+    await store.closeAsync()
+  }
+  return { app, store, queries, accounts, historian, logger, close, closeAsync }
 }
 
 export type Gateway = ReturnType<typeof buildGateway>
