@@ -35,11 +35,7 @@ export function buildGateway(config: GatewayConfig, parts: GatewayParts = {}) {
     historian.close()
     store.close()
   }
-  const closeAsync = async () => {
-    historian.close()
-    await store.closeAsync()
-  }
-  return { app, store, queries, accounts, historian, logger, close, closeAsync }
+  return { app, store, queries, accounts, historian, logger, close }
 }
 
 export type Gateway = ReturnType<typeof buildGateway>

@@ -45,7 +45,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const stop = async () => {
     await new Promise<void>((done) => server.close(() => done()))
     await connectivity.stop()
-    await gateway.closeAsync()
+    gateway.close()
     gateway.logger.info('gateway stopped')
   }
   return { gateway, config, connectivity, port, stop }

@@ -7,7 +7,6 @@ import type Database from 'better-sqlite3'
 import { openDatabase, type OpenDatabase } from './database.ts'
 import { EventLog } from './event-log.ts'
 import { sqliteLineView } from './line-view.ts'
-import { Checkpointer } from './checkpointer.ts'
 import { Projections } from './projections.ts'
 
 export type Decide<R> = (view: LineView, ctx: DecisionContext) => Decision<R>
@@ -43,7 +42,6 @@ export class LineStore {
   readonly #one: Database.Transaction<(actor: string, decide: Decide<unknown>, occurredAt: string | undefined) => Executed<unknown>>
   readonly #group: Database.Transaction<(batch: Pending[]) => Outcome[]>
   readonly #maxGroup: number
-  readonly #checkpointer: Checkpointer | null
   #queue: Pending[] = []
   #draining = false
 
@@ -55,7 +53,6 @@ export class LineStore {
     this.#clock = options.clock
     this.#ids = options.ids
     this.#maxGroup = options.maxGroup ?? 256
-    this.#checkpointer = options.file === ':memory:' ? null : new Checkpointer(this.db.sqlite, options.file)
     this.#one = this.db.sqlite.transaction((actor: string, decide: Decide<unknown>, occurredAt: string | undefined) => this.#decideAndRecord(actor, decide, occurredAt))
     // Inside the group transaction each command runs in its own savepoint (a nested better-sqlite3
     // transaction): one that throws is rolled back alone, the others still commit.
@@ -142,14 +139,7 @@ export class LineStore {
     return this.#log.head()
   }
 
-  /** Stops the checkpoint worker, then closes the database (SQLite checkpoints the WAL on close). */
-  async closeAsync(): Promise<void> {
-    await this.#checkpointer?.stop()
-    this.db.close()
-  }
-
   close(): void {
-    this.#checkpointer?.terminate()
     this.db.close()
   }
 }
