@@ -73,9 +73,15 @@ export function summarizeProfile(file: string, fromUs: number, toUs: number, top
   return { file, sampledMs: total / 1000, areas: top(areas, total, topN), functions: top(functions, total, topN) }
 }
 
+/**
+ * The main thread's profile: Node writes one file per thread (CPU.<date>.<time>.<pid>.<thread>.<n>),
+ * and the gateway's checkpoint worker is a thread of its own; the main thread is thread 0.
+ */
 export function newestProfile(dir: string): string | undefined {
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()
-  return files.length > 0 ? join(dir, files.at(-1)!) : undefined
+  const main = files.filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f))
+  const pick = main.at(-1) ?? files.at(-1)
+  return pick ? join(dir, pick) : undefined
 }
 
 export function printProfile(title: string, s: ProfileSummary): void {
