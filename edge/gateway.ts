@@ -27,6 +27,10 @@ export function buildGateway(config: GatewayConfig, parts: GatewayParts = {}) {
   if (config.adminToken && accounts.ensureBootstrapToken(config.adminToken, clock.now(), ids.next())) {
     logger.info('provisioned the bootstrap admin API token from TAKT_ADMIN_TOKEN')
   }
+  // A deactivated person or a changed role takes effect at the next request, not after the cache expires.
+  store.onRecorded((events) => {
+    if (events.some((e) => e.type === 'PersonDefined')) accounts.forgetRecent()
+  })
   const queries = new LineQueries(store.db.sqlite)
   // Telemetry lives in its own file so that it can never slow or endanger an as-built write.
   const historian = new Historian({ file: join(config.dataDir, 'historian.db'), rawRetentionMs: config.historian.rawRetentionDays * 86400_000 })

@@ -24,6 +24,7 @@ export class Accounts {
   readonly #byToken
   readonly #bySession
   readonly #person
+  readonly #recent = new Map<string, { principal: Principal; until: number }>()
 
   constructor(sqlite: Sqlite, sessionTtlMs = 8 * 3600_000) {
     this.#s = sqlite
@@ -34,6 +35,17 @@ export class Accounts {
   }
 
   principalFor(bearer: string, now: Date): Principal | undefined {
+    // A terminal sends the same token with every scan: remember the answer for a moment.
+    const cached = this.#recent.get(bearer)
+    if (cached && cached.until > now.getTime()) return cached.principal
+    const principal = this.#lookup(bearer, now)
+    if (this.#recent.size >= 1000) this.#recent.clear()
+    if (principal) this.#recent.set(bearer, { principal, until: now.getTime() + 2000 })
+    else this.#recent.delete(bearer)
+    return principal
+  }
+
+  #lookup(bearer: string, now: Date): Principal | undefined {
     const hash = hashToken(bearer)
     const token = this.#byToken.get(hash) as { id: string; name: string; role: Role } | undefined
     if (token) return { kind: 'token', id: token.id, name: token.name, roles: [token.role] }
@@ -80,7 +92,13 @@ export class Accounts {
     return { token, expiresAt, roles: person.roles }
   }
 
+  /** Drops remembered principals: a person's roles or active flag changed. */
+  forgetRecent(): void {
+    this.#recent.clear()
+  }
+
   logout(bearer: string): void {
+    this.#recent.delete(bearer)
     this.#s.prepare('DELETE FROM sessions WHERE token_hash = ?').run(hashToken(bearer))
   }
 }

@@ -45,6 +45,7 @@ export class UnsPublisher {
   readonly #onError: (error: unknown) => void
   readonly #stateDelayMs: number
   readonly #dirtyOrders = new Set<string>()
+  readonly #paths = new Map<string, string | undefined>()
   #stateTimer: NodeJS.Timeout | null = null
 
   /** `stateDelayMs`: order states are coalesced and published at most this often (events are never delayed). */
@@ -61,12 +62,24 @@ export class UnsPublisher {
   publishRecorded(events: RecordedEvent[]): void {
     const orders = new Set<string>()
     const runTopics = new Map<string, string>()
+    // A commit's events mostly share one order and one run: look each up once per commit.
+    const orderLines = new Map<string, string | undefined>()
+    const runCenters = new Map<string, string | undefined>()
     for (const e of events) {
+      if (e.type === 'EquipmentDefined') this.#paths.clear()
       const orderId = orderOf(e)
-      const order = orderId ? this.#view.order(orderId) : undefined
-      const workCenterId = (e.data as { workCenterId?: unknown }).workCenterId
-      const wcLine = typeof workCenterId === 'string' ? this.#view.equipment(workCenterId)?.parentId : undefined
-      const line = order ? equipmentPath(this.#view, order.lineId) : wcLine ? equipmentPath(this.#view, wcLine) : undefined
+      let line: string | undefined
+      if (orderId) {
+        if (!orderLines.has(orderId)) {
+          const order = this.#view.order(orderId)
+          orderLines.set(orderId, order && this.#path(order.lineId))
+        }
+        line = orderLines.get(orderId)
+      } else {
+        const workCenterId = (e.data as { workCenterId?: unknown }).workCenterId
+        const wcLine = typeof workCenterId === 'string' ? this.#view.equipment(workCenterId)?.parentId : undefined
+        line = wcLine ? this.#path(wcLine) : undefined
+      }
       if (!line) continue
       if (orderId) orders.add(orderId)
       const body = JSON.stringify({ seq: e.seq, id: e.id, type: e.type, subject: e.subject, actor: e.actor, occurredAt: e.occurredAt, data: e.data })
@@ -76,7 +89,9 @@ export class UnsPublisher {
       }
       const run = e.data as { runId?: unknown; workCenterId?: unknown }
       if (typeof run.runId === 'string') {
-        const wc = typeof run.workCenterId === 'string' ? run.workCenterId : this.#view.run(run.runId)?.workCenterId
+        if (typeof run.workCenterId === 'string') runCenters.set(run.runId, run.workCenterId)
+        else if (!runCenters.has(run.runId)) runCenters.set(run.runId, this.#view.run(run.runId)?.workCenterId)
+        const wc = runCenters.get(run.runId)
         // One retained topic per work center, not per run: the retained set stays as small as the line.
         if (wc) runTopics.set(`${line}/${topicLevel(wc)}/run`, body)
       }
@@ -97,7 +112,7 @@ export class UnsPublisher {
     this.#dirtyOrders.clear()
     for (const orderId of orders) {
       const order = this.#view.order(orderId)
-      const line = order && equipmentPath(this.#view, order.lineId)
+      const line = order && this.#path(order.lineId)
       if (!order || !line) continue
       const topic = `${line}/orders/${topicLevel(orderId)}/state`
       // A closed or cancelled order leaves the namespace: an empty retained message clears its topic (MQTT-3.3.1-10).
@@ -109,6 +124,12 @@ export class UnsPublisher {
   stop(): void {
     if (this.#stateTimer) clearTimeout(this.#stateTimer)
     this.#stateTimer = null
+  }
+
+  /** Equipment paths, cached: the hierarchy changes only with an EquipmentDefined event. */
+  #path(equipmentId: string): string | undefined {
+    if (!this.#paths.has(equipmentId)) this.#paths.set(equipmentId, equipmentPath(this.#view, equipmentId))
+    return this.#paths.get(equipmentId)
   }
 
   #send(topic: string, payload: string, retain: boolean): void {

@@ -30,8 +30,23 @@ export function orderFromRow(r: Row): Order {
   }
 }
 
+type OperationDefinition = Omit<OrderOperation, 'seq' | 'name' | 'workCenterId' | 'state' | 'qtyStarted' | 'qtyGood' | 'qtyScrap' | 'startedAt' | 'completedAt'>
+
+// Every order of a routing carries the same operation definitions: parse each text once.
+const parsedDefinitions = new Map<string, OperationDefinition>()
+
+function definitionOf(text: string): OperationDefinition {
+  let def = parsedDefinitions.get(text)
+  if (def === undefined) {
+    if (parsedDefinitions.size >= 10_000) parsedDefinitions.clear()
+    def = Object.freeze(JSON.parse(text) as OperationDefinition)
+    parsedDefinitions.set(text, def)
+  }
+  return def
+}
+
 export function operationFromRow(r: Row): OrderOperation {
-  const def = JSON.parse(str(r.definition)) as Omit<OrderOperation, 'seq' | 'name' | 'workCenterId' | 'state' | 'qtyStarted' | 'qtyGood' | 'qtyScrap' | 'startedAt' | 'completedAt'>
+  const def = definitionOf(str(r.definition))
   return {
     ...def,
     seq: Number(r.seq),
