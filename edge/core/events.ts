@@ -8,26 +8,13 @@ import type {
   OrderState,
   Person,
   MachineState,
+  Order,
   Routing,
   ScrapEntry,
 } from './model.ts'
 
-export interface OrderDefinition {
-  id: string
-  productId: string
-  quantity: number
-  serialized: boolean
-  serials: string[]
-  bomId: string
-  bomVersion: string
-  routingId: string
-  routingVersion: string
-  lineId: string
-  priority: number
-  dueAt: string | null
-  plannedStartAt: string | null
-  outputLot: string
-}
+/** What defines an order, as ERP sent it: the order without its execution state. */
+export type OrderDefinition = Omit<Order, 'state' | 'heldFrom' | 'createdAt'>
 
 export type EventBody =
   | { type: 'EquipmentDefined'; data: Equipment }
