@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import Database from 'better-sqlite3'
 import mqtt from 'mqtt'
 import t from 'tap'
 import { hashPassword } from '../edge/api/passwords.ts'
@@ -58,5 +59,17 @@ t.test('device → broker → historian, signal rules and Unified Namespace', as
   const backwards = await fetch(`http://127.0.0.1:${running.port}/api/v1/historian/samples?signal=oven1/temperature&from=${to}&to=${before}`, { headers: { authorization: `Bearer ${adminToken}` } })
   t.equal(backwards.status, 422, 'a range that ends before it starts is refused')
   t.equal(running.gateway.store.view.workCenterState('WC-PRESS'), 'running')
+
+  // QoS 1: once the device holds its PUBACK, the sample is in the historian file — read with a connection of our own.
+  const reader = new Database(join(dir, 'historian.db'), { readonly: true })
+  t.teardown(() => reader.close())
+  const stored = () => (reader.prepare(`SELECT COUNT(*) AS n FROM samples s JOIN signals g ON g.id = s.signal_id WHERE g.name = 'oven1/temperature'`).get() as { n: number }).n
+  const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: 'oven1', password: 'oven1-secret', protocolVersion: 4, reconnectPeriod: 0 })
+  const n0 = stored()
+  for (let i = 0; i < 5; i++) {
+    await device.publishAsync('devices/oven1/telemetry', JSON.stringify({ sensors: { temperature: 190 + i } }), { qos: 1 })
+    t.equal(stored(), n0 + i + 1, `sample ${i + 1} is on disk when its PUBACK arrives`)
+  }
+  await device.endAsync()
   await board.endAsync()
 })

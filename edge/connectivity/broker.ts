@@ -39,14 +39,20 @@ interface Session {
 const badCredentials = Object.assign(new Error('bad user name or password'), { returnCode: 4 as const })
 const serverUnavailable = Object.assign(new Error('server unavailable: client limit reached'), { returnCode: 3 as const })
 
+/** Takes a client's publication before it is acknowledged; the PUBACK waits for the promise. */
+export type Ingest = (topic: string, payload: Buffer) => void | Promise<void>
+
 export class LineBroker {
   readonly aedes: Aedes
   readonly #servers: Array<Server | WebSocketServer> = []
+  readonly #ingests: Map<string, Set<Ingest>>
+  #ownsPersistence = false
   readonly #log: Logger
   readonly #maxPacketBytes: number
 
-  private constructor(aedes: Aedes, log: Logger, maxPacketBytes: number) {
+  private constructor(aedes: Aedes, log: Logger, maxPacketBytes: number, ingests: Map<string, Set<Ingest>>) {
     this.aedes = aedes
+    this.#ingests = ingests
     this.#log = log
     this.#maxPacketBytes = maxPacketBytes
   }
@@ -57,6 +63,7 @@ export class LineBroker {
     const sessions = new WeakMap<Client, Session>()
     const maxClients = options.maxClients ?? 500
     const maxRate = options.maxMessagesPerSecond ?? 5_000
+    const ingests = new Map<string, Set<Ingest>>()
     let aedes: Aedes | undefined
     const opts: AedesOptions = {
       ...(options.persistence ? { persistence: options.persistence } : {}),
@@ -108,7 +115,19 @@ export class LineBroker {
           client.close()
           return callback(new Error('message rate over the limit'))
         }
-        callback(null)
+        // aedes writes a QoS 1 PUBACK right after this hook: ingest here, so the ack means "stored".
+        const pending: Array<void | Promise<void>> = []
+        for (const [filter, handlers] of ingests) {
+          if (topicMatches(filter, packet.topic)) for (const ingest of handlers) pending.push(ingest(packet.topic, Buffer.from(packet.payload)))
+        }
+        if (pending.length === 0) return callback(null)
+        Promise.all(pending).then(
+          () => callback(null),
+          (error: unknown) => {
+            log.warn({ clientId: client.id, topic: packet.topic, err: String(error) }, 'ingest failed; publication refused')
+            callback(new Error('ingest failed'))
+          },
+        )
       },
       authorizeSubscribe: (client, subscription, callback) => {
         const session = sessions.get(client)
@@ -122,12 +141,27 @@ export class LineBroker {
     }
     aedes = await Aedes.createBroker(opts)
     aedes.on('clientError', (client, error) => log.debug({ clientId: client.id, err: error.message }, 'mqtt client error'))
-    return new LineBroker(aedes, log, options.maxPacketBytes ?? 256 * 1024)
+    const broker = new LineBroker(aedes, log, options.maxPacketBytes ?? 256 * 1024, ingests)
+    broker.#ownsPersistence = options.persistence !== undefined
+    return broker
+  }
+
+  /** Registers an ingest for client publications on topics matching `filter`; returns its removal. */
+  ingest(filter: string, handler: Ingest): () => void {
+    const handlers = this.#ingests.get(filter) ?? new Set<Ingest>()
+    handlers.add(handler)
+    this.#ingests.set(filter, handlers)
+    return () => {
+      handlers.delete(handler)
+      if (handlers.size === 0) this.#ingests.delete(filter)
+    }
   }
 
   /** MQTT over TCP. Resolves with the port bound (0 picks a free one). */
   async listenTcp(port: number, host = '0.0.0.0'): Promise<number> {
     const server = createServer((socket) => {
+      // aedes turns Nagle off on a socket it is given; it gets our wrapper, so do it here (else ~40 ms per ack).
+      socket.setNoDelay(true)
       const stream = guardStream(socket, this.#maxPacketBytes, (error) => this.#log.warn({ remote: socket.remoteAddress, size: error.size }, 'mqtt client disconnected: packet too large'))
       this.aedes.handle(stream)
     })
@@ -141,7 +175,7 @@ export class LineBroker {
 
   /** MQTT on a server the caller made (TLS): each connection guarded like TCP. */
   async listenServer(server: Server, port: number, host = '0.0.0.0'): Promise<number> {
-    server.on('secureConnection', (socket) => this.aedes.handle(guardStream(socket, this.#maxPacketBytes, () => this.#log.warn('mqtt client disconnected: packet too large'))))
+    server.on('secureConnection', (socket) => (socket.setNoDelay(true), this.aedes.handle(guardStream(socket, this.#maxPacketBytes, () => this.#log.warn('mqtt client disconnected: packet too large')))))
     this.#servers.push(server)
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -177,5 +211,8 @@ export class LineBroker {
   async close(): Promise<void> {
     for (const server of this.#servers) await new Promise<void>((resolve) => server.close(() => resolve()))
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()))
+    // aedes does not end its persistence; ours flushes pending retained messages and closes its file.
+    const persistence = (this.aedes as unknown as { persistence?: { destroy?: () => Promise<void> } }).persistence
+    if (this.#ownsPersistence && persistence?.destroy) await persistence.destroy()
   }
 }

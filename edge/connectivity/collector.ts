@@ -1,7 +1,8 @@
 // What every collector shares: it turns device values into samples and reports how it is doing.
 import type { Sample } from '../historian/historian.ts'
 
-export type SampleSink = (samples: Sample[]) => void
+/** Takes samples; the promise, when there is one, resolves once they are on disk. */
+export type SampleSink = (samples: Sample[]) => void | Promise<void>
 
 export interface CollectorStatus {
   device: string

@@ -84,12 +84,13 @@ export async function startConnectivity(gateway: Gateway, config: GatewayConfig)
     const sink = (samples: Sample[]) => {
       historian.record(samples)
       rules.handle(samples)
+      return historian.durable()
     }
     const collectors: Collector[] = []
     for (const device of config.devices) {
       const profile = config.profiles[device.name]!
       if (profile.protocol === 'modbus') collectors.push(new ModbusCollector({ device: device.name, host: device.host!, port: device.port!, ...(device.unitId === undefined ? {} : { unitId: device.unitId }) }, profile, sink, log))
-      else if (profile.protocol === 'mqtt-json') collectors.push(new MqttJsonCollector(device.name, broker.aedes, profile, sink))
+      else if (profile.protocol === 'mqtt-json') collectors.push(new MqttJsonCollector(device.name, broker, profile, sink))
     }
     for (const c of collectors) c.start()
     stopped.push(async () => {

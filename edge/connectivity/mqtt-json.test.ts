@@ -34,7 +34,9 @@ t.test('device payloads become samples; bad payloads become Bad quality with the
   })
   const port = await broker.listenTcp(0, '127.0.0.1')
   const samples: Sample[] = []
-  const collector = new MqttJsonCollector('oven1', broker.aedes, profile, (s) => samples.push(...s))
+  const collector = new MqttJsonCollector('oven1', broker, profile, (s) => {
+    samples.push(...s)
+  })
   collector.start()
   t.teardown(async () => {
     await collector.stop()

@@ -1,7 +1,7 @@
 // MQTT JSON ingest: device topics on the embedded broker, values picked from each payload by JSON path.
-import type { Aedes, AedesPublishPacket } from 'aedes'
 import type { HardwareProfile } from '../../hardware-profiles/schema.ts'
 import type { Sample } from '../historian/historian.ts'
+import type { LineBroker } from './broker.ts'
 import type { Collector, CollectorStatus, SampleSink } from './collector.ts'
 
 export type MqttJsonProfile = Extract<HardwareProfile, { protocol: 'mqtt-json' }>
@@ -23,13 +23,13 @@ function sampleValue(raw: unknown): Sample['value'] | undefined {
 
 export class MqttJsonCollector implements Collector {
   readonly device: string
-  readonly #broker: Aedes
+  readonly #broker: LineBroker
   readonly #profile: MqttJsonProfile
   readonly #sink: SampleSink
-  readonly #subscriptions: Array<{ topic: string; deliver: (packet: AedesPublishPacket, cb: () => void) => void }> = []
+  readonly #removals: Array<() => void> = []
   #status: CollectorStatus
 
-  constructor(device: string, broker: Aedes, profile: MqttJsonProfile, sink: SampleSink) {
+  constructor(device: string, broker: LineBroker, profile: MqttJsonProfile, sink: SampleSink) {
     this.device = device
     this.#broker = broker
     this.#profile = profile
@@ -44,13 +44,13 @@ export class MqttJsonCollector implements Collector {
       byTopic.set(topic, [...(byTopic.get(topic) ?? []), s])
     }
     for (const [topic, signals] of byTopic) {
-      const deliver = (packet: AedesPublishPacket, cb: () => void) => {
-        this.#sink(this.#samples(signals, packet.payload))
-        this.#status.cycles += 1
-        cb()
-      }
-      this.#subscriptions.push({ topic, deliver })
-      this.#broker.subscribe(topic, deliver, () => {})
+      // The broker acknowledges a QoS 1 publication only once this resolves: the ack means "on disk".
+      this.#removals.push(
+        this.#broker.ingest(topic, async (_topic, payload) => {
+          this.#status.cycles += 1
+          await this.#sink(this.#samples(signals, payload))
+        }),
+      )
     }
     this.#status.connected = true
   }
@@ -76,8 +76,7 @@ export class MqttJsonCollector implements Collector {
   }
 
   async stop(): Promise<void> {
-    for (const { topic, deliver } of this.#subscriptions) await new Promise<void>((resolve) => this.#broker.unsubscribe(topic, deliver, () => resolve()))
-    this.#subscriptions.length = 0
+    for (const remove of this.#removals.splice(0)) remove()
     this.#status.connected = false
   }
 }
