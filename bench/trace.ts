@@ -5,6 +5,7 @@ import { LineQueries } from '../edge/store/queries.ts'
 import { tempDir } from './lib/cleanup.ts'
 import type { BenchResult } from './lib/figures.ts'
 import { ms, summarize, timeRepeated } from './lib/stats.ts'
+import type { EventBody } from '../edge/core/events.ts'
 
 export interface TraceOptions {
   records: number
@@ -16,14 +17,7 @@ export const defaultTraceOptions: TraceOptions = { records: 1_000_000, samples: 
 const log = (message: string) => process.stdout.write(`  ${message}\n`)
 const tracedUnit = 'TRC-0'
 
-interface Edge {
-  producedKind: 'unit' | 'lot'
-  producedId: string
-  consumedKind: 'unit' | 'lot'
-  consumedId: string
-  materialId: string
-  quantity: number
-}
+type Edge = Pick<Extract<EventBody, { type: 'MaterialConsumed' }>['data'], 'producedKind' | 'producedId' | 'consumedKind' | 'consumedId' | 'materialId' | 'quantity'>
 
 /**
  * The traced unit's genealogy: each unit above depth 4 is built from 2 sub-assembly units and 2 raw lots,

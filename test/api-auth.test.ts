@@ -6,8 +6,8 @@ import t, { type Test } from 'tap'
 import { loadConfig } from '../edge/config.ts'
 import { startGateway } from '../edge/main.ts'
 import { jsonClient, startChildGateway } from './helpers/client.ts'
-import { adminToken, removeDir, startTestGateway, type Reply } from './helpers/gateway.ts'
-import { defineLine, dispatchedOrder, eventSeq, login, order, password } from './helpers/line.ts'
+import { adminToken, removeDir, type Reply } from './helpers/gateway.ts'
+import { dispatchedOrder, eventSeq, login, order, password, lineGateway } from './helpers/line.ts'
 
 
 function isProblem(t: Test, r: Reply, status: number, code: string, what: string): void {
@@ -18,13 +18,8 @@ function isProblem(t: Test, r: Reply, status: number, code: string, what: string
   t.type(r.body.detail, 'string')
 }
 
-const gw = await startTestGateway()
-t.teardown(async () => {
-  await gw.stop()
-  removeDir(gw.dataDir)
-})
+const gw = await lineGateway(t)
 const call = gw.call
-await defineLine(call)
 const session = async (username: string) => {
   const r = await login(call, username)
   if (r.status !== 200) throw new Error(`login ${username}: ${r.status} ${JSON.stringify(r.body)}`)

@@ -1,15 +1,10 @@
 // Idempotency over HTTP: ERP orders are idempotent on their number, ERP changes follow the single-writer rules, Idempotency-Key replays.
 import t, { type Test } from 'tap'
-import { removeDir, startTestGateway, type Reply } from './helpers/gateway.ts'
-import { completion, defineLine, dispatchedOrder, eventSeq, login, order, startRun } from './helpers/line.ts'
+import type { Reply } from './helpers/gateway.ts'
+import { completion, dispatchedOrder, eventSeq, login, order, startRun, lineGateway } from './helpers/line.ts'
 
-const gw = await startTestGateway()
-t.teardown(async () => {
-  await gw.stop()
-  removeDir(gw.dataDir)
-})
+const gw = await lineGateway(t)
 const call = gw.call
-await defineLine(call)
 
 /** Events recorded after `seq`, as [type, subject]. */
 async function eventsAfter(seq: number): Promise<Array<[string, string]>> {

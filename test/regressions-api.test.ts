@@ -11,16 +11,11 @@ import { readEvents } from '../edge/store/event-log.ts'
 import { systemClock, uuidv7Ids } from '../edge/store/ids.ts'
 import { LineStore } from '../edge/store/line-store.ts'
 import { rawRequest } from './helpers/client.ts'
-import { adminToken, removeDir, startTestGateway } from './helpers/gateway.ts'
-import { defineLine, dispatchedOrder, login } from './helpers/line.ts'
+import { adminToken, removeDir } from './helpers/gateway.ts'
+import { dispatchedOrder, login, lineGateway } from './helpers/line.ts'
 
-const gw = await startTestGateway()
-t.teardown(async () => {
-  await gw.stop()
-  removeDir(gw.dataDir)
-})
+const gw = await lineGateway(t)
 const call = gw.call
-await defineLine(call)
 await dispatchedOrder(call, 'PO-B', 1000)
 const started = async () => (await call('GET', '/api/v1/orders/PO-B')).body.operations[0].qtyStarted as number
 const start = (token?: string, key = 'k') => call('POST', '/api/v1/orders/PO-B/operations/10/start', { quantity: 1, operatorId: 'olga' }, token, { 'idempotency-key': key })

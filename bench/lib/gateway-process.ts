@@ -1,10 +1,9 @@
 // A real gateway in its own process (`node bin/takt.ts edge`) on free 127.0.0.1 ports, as an installer would run it.
 import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../../test/helpers/client.ts'
 import { onCleanup } from './cleanup.ts'
 
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -24,15 +23,7 @@ export interface GatewayProcessOptions {
   readyTimeoutMs?: number
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
-}
+export { freePort }
 
 async function healthy(url: string): Promise<boolean> {
   try {

@@ -1,21 +1,13 @@
 // Store-and-forward to a real Mosquitto: nothing is lost while it is down, and order is kept.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
 import pino from 'pino'
 import t from 'tap'
+import { freePort } from '../../test/helpers/client.ts'
 import { EnterpriseBridge } from './bridge.ts'
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
 
 async function startMosquitto(dir: string, port: number): Promise<ChildProcess> {
   const conf = join(dir, 'mosquitto.conf')

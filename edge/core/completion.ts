@@ -1,7 +1,7 @@
 // Completing a run: counts, the materials and measurements that came with it, and what completes after it.
 import { accept, refuse, type Decision } from './decision.ts'
 import { event, type NewEvent } from './events.ts'
-import { consumption, measurement, runIn, type CompleteCommand } from './execution.ts'
+import { consumption, measurement, refusedConsumption, runIn, type CompleteCommand } from './execution.ts'
 import type { DecisionContext, LineView } from './line-view.ts'
 import type { Order, OrderOperation, Run } from './model.ts'
 import { reject, type Rejection } from './rejection.ts'
@@ -94,9 +94,7 @@ export function completeOperation(view: LineView, cmd: CompleteCommand, ctx: Dec
   for (const input of cmd.consumptions) {
     const result = consumption(view, run, op, order, input, use, ctx.now)
     if ('status' in result) {
-      return refuse(result, [
-        event('ConsumptionRefused', `lot/${input.lotId}`, { runId: run.id, orderId: order.id, opSeq: op.seq, lotId: input.lotId, quantity: input.quantity, code: result.code, reason: result.message }),
-      ])
+      return refuse(result, [refusedConsumption(run, input, result)])
     }
     events.push(result)
   }

@@ -189,7 +189,8 @@ function consumption(view: LineView, run: Run, op: OrderOperation, order: Order,
   return event('MaterialConsumed', `lot/${lot.id}`, { ...base, consumedKind: 'lot', consumedId: lot.id, materialId: lot.materialId, quantity: input.quantity })
 }
 
-function refusedConsumption(run: Run, input: ConsumptionInput, why: Rejection): NewEvent {
+/** The record kept of a refused scan (the refusal itself is part of the as-built trail). */
+export function refusedConsumption(run: Run, input: ConsumptionInput, why: Rejection): NewEvent {
   return event('ConsumptionRefused', `lot/${input.lotId}`, {
     runId: run.id,
     orderId: run.orderId,

@@ -1,6 +1,6 @@
 // A small lot-based test line: one work center mixing paste from resin, one measurement, people with passwords.
 import type { Call } from './client.ts'
-import type { Reply } from './gateway.ts'
+import { removeDir, startTestGateway, type Reply, type TestGateway } from './gateway.ts'
 
 export const password = 'correct horse battery staple'
 
@@ -91,4 +91,15 @@ export async function eventSeq(call: Call): Promise<number> {
 
 export async function login(call: Call, username: string, pw = password): Promise<Reply> {
   return call('POST', '/api/v1/auth/login', { username, password: pw }, '')
+}
+
+/** A gateway on a free port with the test line defined; stopped and its data removed when `t` ends. */
+export async function lineGateway(t: { teardown(fn: () => Promise<void>): void }): Promise<TestGateway> {
+  const gw = await startTestGateway()
+  t.teardown(async () => {
+    await gw.stop()
+    removeDir(gw.dataDir)
+  })
+  await defineLine(gw.call)
+  return gw
 }

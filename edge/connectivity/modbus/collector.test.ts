@@ -1,10 +1,10 @@
 // The Modbus collector against Debian's pymodbus server: values, an exception response, a dropped connection.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 import t from 'tap'
+import { freePort } from '../../../test/helpers/client.ts'
 import { checkProfileFile } from '../../../hardware-profiles/load.ts'
 import type { Sample } from '../../historian/historian.ts'
 import { ModbusCollector } from './collector.ts'
@@ -12,14 +12,6 @@ import type { ModbusProfile } from './plan.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..')
 const server = join(root, 'test/peers/pymodbus_server.py')
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
 
 function startPlc(port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {

@@ -2,6 +2,7 @@
 import type { Decision } from '../decision.ts'
 import type { EventBody, NewEvent } from '../events.ts'
 import type { Bom, Equipment, Material, MaterialLot, Order, OrderOperation, Person, Routing, Run, Unit } from '../model.ts'
+import type { OrderRequest } from '../orders.ts'
 import type { Rejection } from '../rejection.ts'
 import { MemoryView } from './memory-view.ts'
 
@@ -121,6 +122,26 @@ export function plannedOperations(routing: Routing, bom: Bom): OrderOperation[] 
 export function withProgress(ops: OrderOperation[], progress: Record<number, Partial<OrderOperation>>): OrderOperation[] {
   return ops.map((o) => ({ ...o, ...progress[o.seq] }))
 }
+
+/** What ERP sends for the widget order W1; `pasteRequest` for the lot-based paste order P1. */
+export const widgetRequest = (more: Partial<OrderRequest> = {}): OrderRequest => ({
+  id: 'W1',
+  productId: 'FG-WIDGET',
+  quantity: 2,
+  serials: [],
+  bomId: 'B-W',
+  bomVersion: '1',
+  routingId: 'R-W',
+  routingVersion: '1',
+  lineId: 'L1',
+  priority: 5,
+  dueAt: '2025-06-10T00:00:00.000Z',
+  plannedStartAt: null,
+  ...more,
+})
+
+export const pasteRequest = (more: Partial<OrderRequest> = {}): OrderRequest =>
+  widgetRequest({ id: 'P1', productId: 'FG-PASTE', quantity: 100, bomId: 'B-P', routingId: 'R-P', ...more })
 
 export function widgetOrder(more: Partial<Order> = {}): Order {
   return {

@@ -13,28 +13,13 @@ import {
   types,
   widgetBom,
   widgetOrder,
+  widgetRequest,
+  pasteRequest,
   widgetRouting,
   withProgress,
 } from './fixture.ts'
 
-const widgetRequest = (more: Partial<OrderRequest> = {}): OrderRequest => ({
-  id: 'W1',
-  productId: 'FG-WIDGET',
-  quantity: 2,
-  serials: [],
-  bomId: 'B-W',
-  bomVersion: '1',
-  routingId: 'R-W',
-  routingVersion: '1',
-  lineId: 'L1',
-  priority: 5,
-  dueAt: '2025-06-10T00:00:00.000Z',
-  plannedStartAt: null,
-  ...more,
-})
 
-const pasteRequest = (more: Partial<OrderRequest> = {}): OrderRequest =>
-  widgetRequest({ id: 'P1', productId: 'FG-PASTE', quantity: 100, bomId: 'B-P', routingId: 'R-P', ...more })
 
 const pasteOps = () => plannedOperations(pasteRouting, pasteBom)
 const widgetOps = () => plannedOperations(widgetRouting, widgetBom)

@@ -4,7 +4,7 @@ import { canonicalJson, sameDefinition } from '../canonical-json.ts'
 import { completeOperation } from '../completion.ts'
 import { consumeMaterial, startOperation, type CompleteCommand, type StartCommand } from '../execution.ts'
 import type { OrderOperation } from '../model.ts'
-import { defineOrder, releaseOrderHold, releaseUnitHold, type OrderRequest } from '../orders.ts'
+import { defineOrder, releaseOrderHold, releaseUnitHold } from '../orders.ts'
 import { wipOf } from '../wip.ts'
 import {
   accepted,
@@ -25,6 +25,8 @@ import {
   unit,
   widgetBom,
   widgetOrder,
+  widgetRequest,
+  pasteRequest,
   widgetRouting,
   withProgress,
 } from './fixture.ts'
@@ -40,22 +42,6 @@ const paste3Ops = (progress: Progress = {}) => {
   const [mix, fill] = plannedOperations(pasteRouting, pasteBom)
   return withProgress([mix!, fill!, { ...fill!, seq: 30, name: 'Pack', workCenterId: 'WC-TST' }], progress)
 }
-const widgetRequest = (more: Partial<OrderRequest> = {}): OrderRequest => ({
-  id: 'W1',
-  productId: 'FG-WIDGET',
-  quantity: 2,
-  serials: [],
-  bomId: 'B-W',
-  bomVersion: '1',
-  routingId: 'R-W',
-  routingVersion: '1',
-  lineId: 'L1',
-  priority: 5,
-  dueAt: '2025-06-10T00:00:00.000Z',
-  plannedStartAt: null,
-  ...more,
-})
-const pasteRequest = (more: Partial<OrderRequest> = {}) => widgetRequest({ id: 'P1', productId: 'FG-PASTE', quantity: 100, bomId: 'B-P', routingId: 'R-P', ...more })
 const inSpec = [
   { name: 'torque', value: 11, unit: 'Nm' },
   { name: 'gap', value: 0.2, unit: 'mm' },
