@@ -143,21 +143,12 @@ export const widgetRequest = (more: Partial<OrderRequest> = {}): OrderRequest =>
 export const pasteRequest = (more: Partial<OrderRequest> = {}): OrderRequest =>
   widgetRequest({ id: 'P1', productId: 'FG-PASTE', quantity: 100, bomId: 'B-P', routingId: 'R-P', ...more })
 
+/** The widget order W1 as the store holds it: ERP's request plus its execution state. */
 export function widgetOrder(more: Partial<Order> = {}): Order {
   return {
-    id: 'W1',
-    productId: 'FG-WIDGET',
-    quantity: 2,
+    ...widgetRequest(),
     serialized: true,
     serials: ['W1-0001', 'W1-0002'],
-    bomId: 'B-W',
-    bomVersion: '1',
-    routingId: 'R-W',
-    routingVersion: '1',
-    lineId: 'L1',
-    priority: 5,
-    dueAt: '2025-06-10T00:00:00.000Z',
-    plannedStartAt: null,
     state: 'dispatched',
     heldFrom: null,
     outputLot: 'W1-OUT',
