@@ -43,6 +43,8 @@ t.test('dispatch order, holds, resequencing and rebuild', async (t) => {
   t.same(gw.queries.dispatchList('WC-PRESS', 1).map((e) => e.orderId), ['PO-1002'])
   const refused = gw.store.execute('lead', (v) => resequenceDispatch(v, 'WC-PRESS', ['PO-1004']))
   t.notOk(refused.ok, 'an order that is not on the list cannot be sequenced')
+  const released = gw.store.execute('lead', (v) => resequenceDispatch(v, 'WC-PRESS', ['PO-1003']))
+  t.match(released, { ok: false, rejection: { code: 'resequence_invalid' } }, 'nor can a released order not yet dispatched')
 
   const live = dumpProjections(gw.store.db.sqlite)
   rebuildProjections(gw.store.db.sqlite)

@@ -2,6 +2,7 @@
 import type { LineView } from '../core/line-view.ts'
 import type { Equipment, LotStatus, MachineState, MaterialLot, Order, OrderOperation, OrderState, Person, Run, Unit, UnitState } from '../core/model.ts'
 import type { Sqlite } from './database.ts'
+import { onDispatchList } from './schema.ts'
 
 type Row = Record<string, unknown>
 
@@ -121,10 +122,8 @@ export function sqliteLineView(sqlite: Sqlite): LineView {
   const runningAt = one(`SELECT * FROM runs WHERE work_center_id = ? AND state = 'running' ORDER BY start_seq DESC LIMIT 1`)
   const wcState = one('SELECT state FROM work_center_states WHERE work_center_id = ?')
   const held = many('SELECT serial FROM units WHERE order_id = ? AND held = 1')
-  const dispatchable = many(
-    `SELECT DISTINCT o.id FROM order_operations op JOIN orders o ON o.id = op.order_id
-     WHERE op.work_center_id = ? AND op.state != 'completed' AND o.state IN ('released', 'dispatched', 'in_progress', 'held')`,
-  )
+  // The same condition as the dispatch list itself: only what the lead sees can be resequenced.
+  const dispatchable = many(`SELECT DISTINCT op.order_id AS id FROM order_operations op WHERE op.work_center_id = ? AND ${onDispatchList}`)
   return {
     equipment: (id) => {
       const r = equipment(id)

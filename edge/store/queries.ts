@@ -3,6 +3,7 @@ import type { Equipment, Order } from '../core/model.ts'
 import { wipOf, type WipEntry } from '../core/wip.ts'
 import type { Sqlite } from './database.ts'
 import { equipmentFromRow, operationFromRow, orderFromRow, runFromRow } from './line-view.ts'
+import { onDispatchList } from './schema.ts'
 
 type Row = Record<string, unknown>
 
@@ -53,7 +54,7 @@ export class LineQueries {
     this.#s = sqlite
     const columns = `o.id AS orderId, o.product_id AS productId, o.state AS orderState, o.priority, o.due_at AS dueAt, o.quantity,
               op.seq AS opSeq, op.name AS operation, op.state AS operationState, op.qty_started AS qtyStarted, op.qty_good AS qtyGood, op.qty_scrap AS qtyScrap`
-    const open = `op.state != 'completed' AND op.order_state IN ('dispatched', 'in_progress', 'held')`
+    const open = onDispatchList
     // The lead's explicit sequence first (few rows), then the rest in one walk of order_operations_dispatch.
     this.#ranked = sqlite.prepare(
       `SELECT ${columns}, r.rank FROM dispatch_ranks r

@@ -131,6 +131,9 @@ export const orderOperations = sqliteTable(
   ],
 )
 
+/** SQL condition (order operations aliased `op`) for what a work center's dispatch list shows. */
+export const onDispatchList = `op.state != 'completed' AND op.order_state IN ('dispatched', 'in_progress', 'held')`
+
 export const dispatchRanks = sqliteTable(
   'dispatch_ranks',
   {
