@@ -46,7 +46,3 @@ export function reject(code: RejectionCode, message: string, details?: Record<st
     ? { code, status: catalogue[code], message }
     : { code, status: catalogue[code], message, details }
 }
-
-export function isRejection(value: unknown): value is Rejection {
-  return typeof value === 'object' && value !== null && 'code' in value && 'status' in value && 'message' in value
-}

@@ -1,7 +1,7 @@
 // The refusal catalogue and the decision constructors.
 import t from 'tap'
 import { accept, refuse } from '../decision.ts'
-import { isRejection, reject } from '../rejection.ts'
+import { reject } from '../rejection.ts'
 
 t.test('a rejection carries its code, status and message', async (t) => {
   t.same(reject('not_found', 'There is no order X.'), { code: 'not_found', status: 404, message: 'There is no order X.' })
@@ -9,13 +9,6 @@ t.test('a rejection carries its code, status and message', async (t) => {
   t.same(reject('lot_expired', 'expired', { lotId: 'L1' }), { code: 'lot_expired', status: 422, message: 'expired', details: { lotId: 'L1' } })
   t.equal(reject('not_qualified', 'x').status, 403)
   t.equal(reject('out_of_sequence', 'x').status, 409)
-})
-
-t.test('isRejection', async (t) => {
-  t.ok(isRejection(reject('run_state', 'x')))
-  t.notOk(isRejection(null))
-  t.notOk(isRejection('not_found'))
-  t.notOk(isRejection({ code: 'not_found', message: 'x' }), 'a status is needed')
 })
 
 t.test('decisions', async (t) => {
