@@ -8,7 +8,7 @@ import { startGatewayProcess, type GatewayProcess } from './lib/gateway-process.
 import { inParallel, JsonClient } from './lib/json-client.ts'
 import { runPaced, type PacedResult } from './lib/paced-load.ts'
 import { cpuSince, mib, readCpuTime, readRssKb, sampleRss, type CpuTime } from './lib/proc-stats.ts'
-import { measureCommitRate, type CommitRate } from './lib/sqlite-commit-rate.ts'
+import { measureCommitRate, measurePacedCommits, type CommitRate, type PacedCommits } from './lib/sqlite-commit-rate.ts'
 import { ms, summarize } from './lib/stats.ts'
 
 export interface CompletionsOptions {
@@ -148,17 +148,18 @@ function failures(phase: string, statusCodes: Record<string, number>, errors = 0
   return `${phase}: answers other than 2xx ${JSON.stringify(Object.fromEntries(bad))}, connection errors ${errors}.`
 }
 
-function report(m: Measured, raw: CommitRate, o: CompletionsOptions): CompletionsResult {
+function report(m: Measured, raw: CommitRate, rawPaced: PacedCommits, o: CompletionsOptions): CompletionsResult {
   const { warm, sat, paced, overall } = m
   const satRate = sat.ok / sat.seconds
   const satLat = summarize(sat.latencies)
   const pacedLat = summarize(paced.latencies)
   const overallLat = summarize(overall.latencies)
+  const rawPacedLat = summarize(rawPaced.latencies)
   const satCpu = sat.cpu.user + sat.cpu.system
   const cpuPerCompletion = (satCpu / sat.ok) * 1e6
   const acknowledged = warm.ok + sat.ok + paced.ok + overall.ok
   const notes = [
-    `Each \`POST /api/v1/runs/{runId}/complete\` carries good 1, 2 lot consumptions and 3 measurements within limits; the gateway records 6 hash-chained events and their projections and answers after the commit (synchronous=FULL). ` +
+    `Each \`POST /api/v1/runs/{runId}/complete\` carries good 1, 2 lot consumptions and 3 measurements within limits; the gateway records 6 hash-chained events and their projections in one transaction and answers once a sync of the WAL that began after the commit has finished (see docs/storage.md). ` +
       `Runs were started beforehand, untimed (${m.runsStarted} \`POST …/operations/10/start {quantity: 1}\` ${o.orders === 1 ? 'on one lot-based order' : `spread over ${o.orders} lot-based orders`} of 5,000,000, ${m.startsPerSecond.toFixed(0)}/s), and ${warm.ok} completions warmed the gateway up. ` +
       `The gateway (\`node bin/takt.ts edge\`) and the load generator are separate processes on 127.0.0.1. Afterwards the recorded good quantity (${m.recorded}) was checked against the ${acknowledged} completions acknowledged.`,
     `Saturation: autocannon (programmatic), ${o.saturationConnections} connections, no pipelining, ${sat.ok} completions in ${sat.seconds.toFixed(2)} s, first request to last response; latency p50 ${ms(satLat.p50)} ms, p99 ${ms(satLat.p99)} ms. ` +
@@ -170,6 +171,8 @@ function report(m: Measured, raw: CommitRate, o: CompletionsOptions): Completion
       `All percentiles here are exact, over every response time; autocannon's own histogram truncates to whole milliseconds and, with a rate set, adds coordinated-omission samples at 1 ms steps.`,
     `Raw SQLite: better-sqlite3 in the bench process, WAL, synchronous=FULL, one INSERT per transaction into a temp file, for ${raw.seconds.toFixed(1)} s (${raw.commits} commits), just before the gateway started. ` +
       `A ratio above 1 would be possible: the gateway commits concurrent requests together (group commit).`,
+    `Raw SQLite at the fixed rate, the floor under the latency figures: in the bench process, before the gateway started, ${rawPaced.commits} commits at an even ${o.fixedRate}/s, each changing ${rawPaced.pagesPerCommit} random pages of a 200,000-row table (a completion writes about 25 WAL pages), WAL, synchronous=FULL, no checkpoint; each commit timed alone: ` +
+      `p50 ${ms(rawPacedLat.p50)} ms, p99 ${ms(rawPacedLat.p99)} ms, max ${ms(rawPacedLat.max)} ms. Pauses this floor shows come from the machine (disk, kernel), not from Takt.`,
     `Memory: VmRSS of the gateway process (/proc/<pid>/status): idle after master data and login; sampled every 100 ms during the saturation phase (${sat.rssKb.length} samples); ${mib(m.loadedKb).toFixed(1)} MiB just before it, with ${m.runsStarted} runs started.`,
   ]
   const phases = [failures('warm-up', warm.statusCodes, warm.errors), failures('saturation', sat.statusCodes, sat.errors), failures('evenly paced', paced.statusCodes), failures('overallRate', overall.statusCodes, overall.errors)]
@@ -188,6 +191,8 @@ function report(m: Measured, raw: CommitRate, o: CompletionsOptions): Completion
       { label: `p99 latency at autocannon overallRate ${o.fixedRate}/s (bursts)`, value: overallLat.p99, unit: 'ms', digits: 2 },
       { label: 'Raw SQLite commits per second (WAL, synchronous=FULL)', value: raw.perSecond, unit: '/s', digits: 0 },
       { label: 'Ratio completions/s ÷ raw commits/s', value: satRate / raw.perSecond, unit: '×', digits: 2 },
+      { label: `Raw SQLite ${rawPaced.pagesPerCommit}-page commit at an even ${o.fixedRate}/s, p99`, value: rawPacedLat.p99, unit: 'ms', digits: 2 },
+      { label: `Ratio p99 completion ÷ p99 raw commit at ${o.fixedRate}/s`, value: pacedLat.p99 / rawPacedLat.p99, unit: '×', digits: 2 },
       { label: 'Gateway CPU time per completion at saturation', value: cpuPerCompletion, unit: 'µs', digits: 0 },
       { label: 'Gateway RSS, idle', value: mib(m.idleKb), unit: 'MiB', digits: 1 },
       { label: 'Gateway RSS under completion load, mean', value: mib(meanKb), unit: 'MiB', digits: 1 },
@@ -199,11 +204,13 @@ function report(m: Measured, raw: CommitRate, o: CompletionsOptions): Completion
 export async function benchCompletions(options: CompletionsOptions = defaultCompletionsOptions): Promise<CompletionsResult> {
   const raw = await measureCommitRate({ seconds: 3, maxCommits: 100_000 })
   log(`raw SQLite commits (WAL, synchronous=FULL, one INSERT per transaction): ${raw.perSecond.toFixed(0)}/s`)
+  const rawPaced = await measurePacedCommits({ rate: options.fixedRate, seconds: options.pacedSeconds, pagesPerCommit: 25 })
+  log(`raw SQLite 25-page commits at an even ${options.fixedRate}/s: p50 ${ms(summarize(rawPaced.latencies).p50)} ms, p99 ${ms(summarize(rawPaced.latencies).p99)} ms`)
   const dataDir = tempDir('completions')
   try {
     const gateway = await startGatewayProcess({ dataDir: dataDir.path, adminToken, nodeArgs: options.gatewayNodeArgs })
     try {
-      return report(await measure(gateway, options), raw, options)
+      return report(await measure(gateway, options), raw, rawPaced, options)
     } finally {
       await gateway.stop()
     }

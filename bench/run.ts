@@ -78,7 +78,7 @@ async function main(): Promise<number> {
   const machine = describeMachine(projectRoot)
   const args = process.argv.slice(2).join(' ')
   const command = process.env.npm_lifecycle_event === 'bench' ? `npm run bench${args ? ` -- ${args}` : ''}` : `node bench/run.ts${args ? ` ${args}` : ''}`
-  process.stdout.write(`Takt benchmarks — ${machine.date}\n${machine.cpus} CPUs, ${machine.cpuModel}, ${machine.memory}, Node ${machine.node}, load average ${machine.loadAtStart}; ${machine.code}\n`)
+  process.stdout.write(`Takt benchmarks — ${machine.date}\n${machine.cpus} CPUs, ${machine.cpuModel}, ${machine.memory}, Node ${machine.node}, load average ${machine.loadAtStart}; ${machine.memoryMonitor}; ${machine.code}\n`)
 
   const results: BenchResult[] = []
   const extra: string[] = []

@@ -22,7 +22,8 @@ export function buildGateway(config: GatewayConfig, parts: GatewayParts = {}) {
   const clock = parts.clock ?? systemClock
   const ids = parts.ids ?? uuidv7Ids(clock)
   const logger = parts.logger ?? pino({ level: config.log.level, redact: ['req.headers.authorization', '*.password', '*.token'] })
-  const store = new LineStore({ file: join(config.dataDir, 'takt.db'), clock, ids })
+  const storeLog = logger.child({ module: 'store' })
+  const store = new LineStore({ file: join(config.dataDir, 'takt.db'), clock, ids, checkpoints: 'worker', sync: 'after-commit', checkpointer: { onError: (message) => storeLog.error(message) } })
   const accounts = new Accounts(store.db.sqlite, config.sessionTtlMinutes * 60_000)
   if (config.adminToken && accounts.ensureBootstrapToken(config.adminToken, clock.now(), ids.next())) {
     logger.info('provisioned the bootstrap admin API token from TAKT_ADMIN_TOKEN')

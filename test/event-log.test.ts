@@ -3,6 +3,9 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
+import { accept } from '../edge/core/decision.ts'
+import { event } from '../edge/core/events.ts'
+import type { LineView } from '../edge/core/line-view.ts'
 import { defineMaterial } from '../edge/core/master-data.ts'
 import type { Clock } from '../edge/core/ports.ts'
 import { eventHash, genesisHash, readEvents, verifyChain, type StoredEvent } from '../edge/store/event-log.ts'
@@ -153,4 +156,19 @@ t.test('uuidv7: bit layout and order by time', async (t) => {
   t.same([...made].sort(), made, 'ids from an advancing clock are in time order')
   const variants = new Set(made.map((id) => id[19]))
   t.ok([...variants].every((v) => '89ab'.includes(v!)) && variants.size > 1, 'the variant nibble is 10xx with random low bits')
+})
+
+t.test('a command rolled back after appending leaves no gap: the next one continues the chain from the database', async (t) => {
+  const store = storeWith(t, 2)
+  // A MaterialDefined without its fields passes the event log and fails in the projection (NOT NULL), after the append.
+  const broken = () => accept([event('MaterialDefined', 'material/broken', { id: 'broken' } as never)], null)
+  const good = (id: string) => (view: LineView) => defineMaterial(view, { id, name: id, uom: 'kg', serialized: false })
+  const [a, b, c] = await Promise.allSettled([store.submit('test:log', good('M-a')), store.submit('test:log', broken), store.submit('test:log', good('M-c'))])
+  t.equal(a.status, 'fulfilled')
+  t.equal(b.status, 'rejected', 'the broken command fails alone')
+  t.equal(c.status, 'fulfilled', 'the one after it in the same group commit is recorded')
+  t.throws(() => store.execute('test:log', broken), /NOT NULL/)
+  store.execute('test:log', good('M-d'))
+  t.same(events(store).map((e) => e.seq), [1, 2, 3, 4, 5], 'no sequence number was taken by the rolled-back commands')
+  t.same(verifyChain(store.db.sqlite), { ok: true, count: 5, head: store.head().hash })
 })

@@ -15,6 +15,8 @@ export interface Machine {
   code: string
   loadAtStart: string
   loadAtEnd?: string
+  /** Kernel memory monitoring that touches every process's pages (DAMON), which lengthens latency tails. */
+  memoryMonitor: string
 }
 
 function run(command: string, args: string[]): string | undefined {
@@ -33,6 +35,29 @@ function filesystemOf(dir: string): string {
     return best ? `${best[2]} on ${best[0]}` : 'unknown filesystem'
   } catch {
     return 'unknown filesystem'
+  }
+}
+
+/**
+ * DAMON (kdamond) running on the machine: every sampling interval it clears the accessed bits of
+ * sampled pages, and on a virtual machine each page a process touches next costs it time. It shows
+ * as pauses at that interval, so a run records it.
+ */
+function describeMemoryMonitor(): string {
+  const root = '/sys/kernel/mm/damon/admin/kdamonds'
+  try {
+    const count = Number(readFileSync(`${root}/nr_kdamonds`, 'utf8'))
+    const on: string[] = []
+    for (let i = 0; i < count; i++) {
+      if (readFileSync(`${root}/${i}/state`, 'utf8').trim() !== 'on') continue
+      const ctx = `${root}/${i}/contexts/0`
+      const ops = readFileSync(`${ctx}/operations`, 'utf8').trim()
+      const sampleMs = Number(readFileSync(`${ctx}/monitoring_attrs/intervals/sample_us`, 'utf8')) / 1000
+      on.push(`kdamond ${i} (${ops}, sampling every ${sampleMs} ms)`)
+    }
+    return on.length > 0 ? `DAMON on: ${on.join(', ')}` : 'DAMON off'
+  } catch {
+    return 'no DAMON'
   }
 }
 
@@ -62,5 +87,6 @@ export function describeMachine(root: string): Machine {
     tempDir: `${tmpdir()} (${filesystemOf(tmpdir())})`,
     code: describeCode(root),
     loadAtStart: describeLoad(),
+    memoryMonitor: describeMemoryMonitor(),
   }
 }

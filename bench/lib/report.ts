@@ -14,7 +14,7 @@ export function renderSection(command: string, machine: Machine, results: BenchR
     '',
     `Code: ${machine.code}.`,
     '',
-    `Machine: ${machine.cpus} CPUs (\`nproc\`), ${machine.cpuModel}; ${machine.memory} memory; ${machine.os}; Node ${machine.node}; temp files in ${machine.tempDir}; load average at start ${machine.loadAtStart}${machine.loadAtEnd ? `, at the end ${machine.loadAtEnd}` : ''}.`,
+    `Machine: ${machine.cpus} CPUs (\`nproc\`), ${machine.cpuModel}; ${machine.memory} memory; ${machine.os}; Node ${machine.node}; temp files in ${machine.tempDir}; load average at start ${machine.loadAtStart}${machine.loadAtEnd ? `, at the end ${machine.loadAtEnd}` : ''}; kernel memory monitoring: ${machine.memoryMonitor}.`,
     '',
     '| Benchmark | Figure | Measured | Target | Result |',
     '| --- | --- | --: | --- | --- |',

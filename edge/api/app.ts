@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import { authenticate, type AuthEnv } from './auth.ts'
 import type { ApiDeps } from './context.ts'
 import { idempotency } from './idempotency.ts'
+import { nodeBody } from './node-body.ts'
 import { ProblemError, problem } from './problem.ts'
 import { accountRoutes } from './routes/accounts.ts'
 import { executionRoutes } from './routes/execution.ts'
@@ -68,6 +69,7 @@ export function buildApi(deps: ApiDeps, options: ApiOptions): OpenAPIHono<AuthEn
     }
     return next()
   })
+  app.use('/api/*', nodeBody())
   const idempotent = idempotency(deps.store.db.sqlite)
   app.use('/api/*', async (c, next) => (anonymous.has(c.req.path) ? next() : idempotent(c, next)))
 

@@ -18,7 +18,7 @@ export interface OpenDatabase {
 
 const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), 'migrations')
 
-/** Opens (and creates) the MES database at `file`, in WAL mode with synchronous=FULL, migrated to the latest schema. */
+/** Opens (and creates) the MES database at `file`, in WAL mode with synchronous=FULL (a store may relax it: docs/storage.md), migrated to the latest schema. */
 export function openDatabase(file: string): OpenDatabase {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
   const sqlite = new Database(file)

@@ -1,6 +1,7 @@
 // The hash-chained, append-only event log: append inside the caller's transaction, verify the whole chain.
 import { createHash } from 'node:crypto'
 import type { NewEvent, RecordedEvent } from '../core/events.ts'
+import type Database from 'better-sqlite3'
 import type { Sqlite } from './database.ts'
 
 export const genesisHash = '0'.repeat(64)
@@ -31,25 +32,45 @@ export interface AppendMeta {
   nextId(): string
 }
 
+const columns = '(seq, id, type, subject, data, actor, occurred_at, recorded_at, prev_hash, hash)'
+/** Most events written by one INSERT; a command's events usually fit in one. */
+const rowsPerInsert = 16
+
 export class EventLog {
+  readonly #sqlite: Sqlite
   readonly #head
-  readonly #insert
+  readonly #inserts = new Map<number, Database.Statement>()
+  /** The head after the last append, so that an append does not read it back; dropped when a transaction rolls back. */
+  #known: { seq: number; hash: string } | null = null
 
   constructor(sqlite: Sqlite) {
+    this.#sqlite = sqlite
     this.#head = sqlite.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1')
-    this.#insert = sqlite.prepare(
-      'INSERT INTO events (seq, id, type, subject, data, actor, occurred_at, recorded_at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    )
   }
 
   head(): { seq: number; hash: string } {
-    return this.#head.get() ?? { seq: 0, hash: genesisHash }
+    return this.#known ?? this.#head.get() ?? { seq: 0, hash: genesisHash }
+  }
+
+  /** Forget the remembered head: the transaction that appended after it was rolled back. */
+  forgetHead(): void {
+    this.#known = null
+  }
+
+  #insert(rows: number): Database.Statement {
+    let stmt = this.#inserts.get(rows)
+    if (!stmt) {
+      stmt = this.#sqlite.prepare(`INSERT INTO events ${columns} VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`)
+      this.#inserts.set(rows, stmt)
+    }
+    return stmt
   }
 
   /** Appends events after the current head; call inside a transaction. */
   append(batch: NewEvent[], meta: AppendMeta): RecordedEvent[] {
     let { seq, hash } = this.head()
     const out: RecordedEvent[] = []
+    const values: unknown[] = []
     for (const e of batch) {
       seq += 1
       const stored = {
@@ -64,9 +85,15 @@ export class EventLog {
         prevHash: hash,
       }
       hash = eventHash(stored)
-      this.#insert.run(stored.seq, stored.id, stored.type, stored.subject, stored.data, stored.actor, stored.occurredAt, stored.recordedAt, stored.prevHash, hash)
+      values.push(stored.seq, stored.id, stored.type, stored.subject, stored.data, stored.actor, stored.occurredAt, stored.recordedAt, stored.prevHash, hash)
       out.push({ ...e, seq, id: stored.id, actor: meta.actor, occurredAt: meta.occurredAt, recordedAt: meta.recordedAt, prevHash: stored.prevHash, hash })
     }
+    const width = 10
+    for (let from = 0; from < out.length; from += rowsPerInsert) {
+      const rows = Math.min(rowsPerInsert, out.length - from)
+      this.#insert(rows).run(values.slice(from * width, (from + rows) * width))
+    }
+    this.#known = { seq, hash }
     return out
   }
 }

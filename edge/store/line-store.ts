@@ -4,7 +4,9 @@ import type { RecordedEvent } from '../core/events.ts'
 import type { DecisionContext, LineView } from '../core/line-view.ts'
 import type { Clock, Ids } from '../core/ports.ts'
 import type Database from 'better-sqlite3'
+import { Checkpointer, type CheckpointerOptions } from './checkpointer.ts'
 import { openDatabase, type OpenDatabase } from './database.ts'
+import { WalSync } from './wal-sync.ts'
 import { EventLog } from './event-log.ts'
 import { sqliteLineView } from './line-view.ts'
 import { Projections } from './projections.ts'
@@ -19,6 +21,19 @@ export interface LineStoreOptions {
   ids: Ids
   /** Most commands committed together by `submit` (group commit). */
   maxGroup?: number
+  /**
+   * Where WAL checkpoints run: in a worker thread, off the event loop (the gateway), or on the
+   * writer at SQLite's automatic threshold (tools and tests that open a store briefly).
+   */
+  checkpoints?: 'worker' | 'writer'
+  /** Limits and error reporting of the checkpoint worker. */
+  checkpointer?: CheckpointerOptions
+  /**
+   * When a commit reaches the disk: inside COMMIT (synchronous=FULL, the event loop waits), or
+   * after it, by one fdatasync of the WAL off the event loop for every commit before it (the
+   * gateway). Either way a command is answered only once it is on disk.
+   */
+  sync?: 'in-commit' | 'after-commit'
 }
 
 interface Pending {
@@ -42,6 +57,8 @@ export class LineStore {
   readonly #one: Database.Transaction<(actor: string, decide: Decide<unknown>, occurredAt: string | undefined) => Executed<unknown>>
   readonly #group: Database.Transaction<(batch: Pending[]) => Outcome[]>
   readonly #maxGroup: number
+  readonly checkpointer: Checkpointer | undefined
+  readonly walSync: WalSync | undefined
   #queue: Pending[] = []
   #draining = false
 
@@ -53,6 +70,14 @@ export class LineStore {
     this.#clock = options.clock
     this.#ids = options.ids
     this.#maxGroup = options.maxGroup ?? 256
+    if (options.sync === 'after-commit' && options.file !== ':memory:') {
+      // Crash-safe without a sync in COMMIT; durability comes from WalSync before any answer.
+      this.db.sqlite.pragma('synchronous = NORMAL')
+      this.walSync = new WalSync(`${options.file}-wal`)
+    }
+    if (options.checkpoints === 'worker' && options.file !== ':memory:') {
+      this.checkpointer = new Checkpointer(this.db.sqlite, options.file, options.checkpointer)
+    }
     this.#one = this.db.sqlite.transaction((actor: string, decide: Decide<unknown>, occurredAt: string | undefined) => this.#decideAndRecord(actor, decide, occurredAt))
     // Inside the group transaction each command runs in its own savepoint (a nested better-sqlite3
     // transaction): one that throws is rolled back alone, the others still commit.
@@ -61,6 +86,7 @@ export class LineStore {
         try {
           return { executed: this.#one(p.actor, p.decide, p.occurredAt) }
         } catch (error) {
+          this.#log.forgetHead()
           return { error }
         }
       }),
@@ -87,7 +113,14 @@ export class LineStore {
    * keep (a refused lot scan) — are appended and projected in one transaction, then announced.
    */
   execute<R>(actor: string, decide: Decide<R>, occurredAt?: string): Executed<R> {
-    const executed = this.#one.immediate(actor, decide as Decide<unknown>, occurredAt) as Executed<R>
+    let executed: Executed<R>
+    try {
+      executed = this.#one.immediate(actor, decide as Decide<unknown>, occurredAt) as Executed<R>
+    } catch (error) {
+      this.#log.forgetHead()
+      throw error
+    }
+    this.walSync?.syncNow()
     this.#announce(executed.recorded)
     return executed
   }
@@ -108,23 +141,38 @@ export class LineStore {
   }
 
   #drain(): void {
+    // The checkpoint worker is copying the whole WAL so the next commit can restart it: gather commands meanwhile.
+    if (this.checkpointer?.paused) {
+      void this.checkpointer.resumed().then(() => this.#commitQueued())
+      return
+    }
+    this.#commitQueued()
+  }
+
+  #commitQueued(): void {
     const batch = this.#queue.splice(0, this.#maxGroup)
     let outcomes: Outcome[] = []
     let failure: unknown = null
     try {
       outcomes = this.#group.immediate(batch)
     } catch (error) {
+      this.#log.forgetHead()
       failure = error
     }
-    batch.forEach((p, i) => {
-      const outcome = outcomes[i]
-      if (failure !== null || outcome === undefined) p.reject(failure)
-      else if ('error' in outcome) p.reject(outcome.error)
-      else {
-        this.#announce(outcome.executed.recorded)
-        p.resolve(outcome.executed)
-      }
-    })
+    const settle = (syncFailure: unknown) =>
+      batch.forEach((p, i) => {
+        const outcome = outcomes[i]
+        if (failure !== null || outcome === undefined) p.reject(failure)
+        else if ('error' in outcome) p.reject(outcome.error)
+        else if (syncFailure !== null) p.reject(syncFailure)
+        else {
+          this.#announce(outcome.executed.recorded)
+          p.resolve(outcome.executed)
+        }
+      })
+    // Nothing is answered or announced before it is on disk; the next batch is decided meanwhile.
+    if (this.walSync && failure === null) this.walSync.afterCommit().then(() => settle(null), settle)
+    else settle(null)
     if (this.#queue.length > 0) setImmediate(() => this.#drain())
     else this.#draining = false
   }
@@ -140,6 +188,8 @@ export class LineStore {
   }
 
   close(): void {
+    this.walSync?.close()
+    this.checkpointer?.stop()
     this.db.close()
   }
 }
