@@ -46,6 +46,9 @@ export class UnsPublisher {
   readonly #stateDelayMs: number
   readonly #dirtyOrders = new Set<string>()
   readonly #paths = new Map<string, string | undefined>()
+  // An order's line and a run's work center never change once recorded: look each up once.
+  readonly #orderLines = new Map<string, string>()
+  readonly #runCenters = new Map<string, string>()
   #stateTimer: NodeJS.Timeout | null = null
 
   /** `stateDelayMs`: order states are coalesced and published at most this often (events are never delayed). */
@@ -62,19 +65,21 @@ export class UnsPublisher {
   publishRecorded(events: RecordedEvent[]): void {
     const orders = new Set<string>()
     const runTopics = new Map<string, string>()
-    // A commit's events mostly share one order and one run: look each up once per commit.
-    const orderLines = new Map<string, string | undefined>()
-    const runCenters = new Map<string, string | undefined>()
+    const orderLines = this.#orderLines
+    const runCenters = this.#runCenters
+    if (orderLines.size > 10_000) orderLines.clear()
+    if (runCenters.size > 10_000) runCenters.clear()
     for (const e of events) {
       if (e.type === 'EquipmentDefined') this.#paths.clear()
       const orderId = orderOf(e)
       let line: string | undefined
       if (orderId) {
-        if (!orderLines.has(orderId)) {
-          const order = this.#view.order(orderId)
-          orderLines.set(orderId, order && this.#path(order.lineId))
+        let lineId = orderLines.get(orderId)
+        if (lineId === undefined) {
+          lineId = this.#view.order(orderId)?.lineId
+          if (lineId !== undefined) orderLines.set(orderId, lineId)
         }
-        line = orderLines.get(orderId)
+        line = lineId === undefined ? undefined : this.#path(lineId)
       } else {
         const workCenterId = (e.data as { workCenterId?: unknown }).workCenterId
         const wcLine = typeof workCenterId === 'string' ? this.#view.equipment(workCenterId)?.parentId : undefined
@@ -89,9 +94,9 @@ export class UnsPublisher {
       }
       const run = e.data as { runId?: unknown; workCenterId?: unknown }
       if (typeof run.runId === 'string') {
-        if (typeof run.workCenterId === 'string') runCenters.set(run.runId, run.workCenterId)
-        else if (!runCenters.has(run.runId)) runCenters.set(run.runId, this.#view.run(run.runId)?.workCenterId)
-        const wc = runCenters.get(run.runId)
+        let wc = typeof run.workCenterId === 'string' ? run.workCenterId : runCenters.get(run.runId)
+        if (wc === undefined) wc = this.#view.run(run.runId)?.workCenterId
+        if (wc !== undefined) runCenters.set(run.runId, wc)
         // One retained topic per work center, not per run: the retained set stays as small as the line.
         if (wc) runTopics.set(`${line}/${topicLevel(wc)}/run`, body)
       }
