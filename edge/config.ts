@@ -42,12 +42,46 @@ export const GatewayConfigSchema = z.strictObject({
         name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
         workCenterId: z.string().min(1),
         profile: z.string().min(1),
+        /** Modbus TCP: the PLC's address. */
         host: z.string().min(1).optional(),
         port: port.optional(),
         unitId: z.number().int().min(0).max(247).optional(),
+        /** Modbus RTU: the serial line. */
+        serial: z
+          .strictObject({
+            path: z.string().min(1),
+            baudRate: z.number().int().min(300).max(921_600).default(9600),
+            parity: z.enum(['none', 'even', 'odd']).default('none'),
+            dataBits: z.union([z.literal(7), z.literal(8)]).default(8),
+            stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
+          })
+          .optional(),
+        /** OPC UA: the server's endpoint, and a user when the server wants one (the password never logged). */
+        endpoint: z.string().regex(/^opc\.tcp:\/\/[^\s]+$/, 'an opc.tcp:// URL').optional(),
+        username: z.string().min(1).optional(),
+        password: z.string().min(1).optional(),
+        /** Sparkplug B: the device's place in the Sparkplug namespace (spBv1.0/{groupId}/DDATA/{edgeNodeId}/{deviceId}). */
+        sparkplug: z
+          .strictObject({
+            groupId: z.string().regex(/^[^/+#]+$/, 'no /, + or #'),
+            edgeNodeId: z.string().regex(/^[^/+#]+$/, 'no /, + or #'),
+            deviceId: z.string().regex(/^[^/+#]+$/, 'no /, + or #').optional(),
+          })
+          .optional(),
       }),
     )
     .default([]),
+  /** The gateway as a Sparkplug B edge node on the enterprise broker; off when null. */
+  sparkplug: z
+    .strictObject({
+      url: z.string().regex(/^mqtts?:\/\//, 'an mqtt:// or mqtts:// URL'),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      groupId: z.string().regex(/^[^/+#]+$/, 'no /, + or #'),
+      edgeNodeId: z.string().regex(/^[^/+#]+$/, 'no /, + or #'),
+    })
+    .nullable()
+    .default(null),
   /** The enterprise broker the line's namespace is bridged to; off when null. */
   bridge: z
     .strictObject({ url: z.string().regex(/^mqtts?:\/\//, 'an mqtt:// or mqtts:// URL'), username: z.string().optional(), password: z.string().optional(), remotePrefix: z.string().default(''), topics: z.array(z.string()).default(['#']) })
@@ -65,7 +99,7 @@ export type GatewayConfig = Readonly<z.infer<typeof GatewayConfigSchema>> & {
   readonly profiles: Readonly<Record<string, HardwareProfile>>
 }
 
-const supportedProtocols = new Set(['modbus', 'mqtt-json'])
+const supportedProtocols = new Set(['modbus', 'mqtt-json', 'opcua', 'sparkplug'])
 
 /** Loads every device's profile; a bad one is a configuration problem naming file, line and path. */
 function loadDeviceProfiles(config: z.infer<typeof GatewayConfigSchema>, baseDir: string, problems: string[]): Record<string, HardwareProfile> {
@@ -82,7 +116,14 @@ function loadDeviceProfiles(config: z.infer<typeof GatewayConfigSchema>, baseDir
     }
     const { protocol } = result.profile
     if (!supportedProtocols.has(protocol)) problems.push(`${key}.profile: ${protocol} devices are not collected by this gateway version (supported: ${[...supportedProtocols].join(', ')})`)
-    if (protocol === 'modbus' && (device.host === undefined || device.port === undefined)) problems.push(`${key}: a Modbus device needs host and port`)
+    if (protocol === 'modbus') {
+      const rtu = result.profile.connection.transport === 'rtu'
+      if (rtu && device.serial === undefined) problems.push(`${key}: a Modbus RTU device needs serial.path (its profile says transport: rtu)`)
+      if (!rtu && (device.host === undefined || device.port === undefined)) problems.push(`${key}: a Modbus TCP device needs host and port`)
+    }
+    if (protocol === 'opcua' && device.endpoint === undefined) problems.push(`${key}: an OPC UA device needs endpoint (opc.tcp://host:port)`)
+    if (protocol === 'sparkplug' && device.sparkplug === undefined) problems.push(`${key}: a Sparkplug device needs sparkplug.groupId and sparkplug.edgeNodeId`)
+    if ((device.username === undefined) !== (device.password === undefined)) problems.push(`${key}: username and password go together`)
     profiles[device.name] = result.profile
   })
   return profiles

@@ -48,6 +48,7 @@ t.test('defaults', async (t) => {
     mqtt: { host: '0.0.0.0', port: 1883, websocketPort: null, tls: null, maxClients: 500, maxPacketBytes: 256 * 1024, maxMessagesPerSecond: 5000, accounts: [] },
     devices: [],
     bridge: null,
+    sparkplug: null,
     historian: { rawRetentionDays: 30 },
     sessionTtlMinutes: 480,
     log: { level: 'info' },
@@ -195,9 +196,14 @@ t.test('devices: profiles are loaded at start; a bad profile or binding is refus
   const problems = problemsOf(t, () => loadConfig({ file: bad, env: {}, cwd: dir }))
   t.same(problems, [
     `devices[0].profile: ${broken}:5: signals[0].type: a coil holds one bit; type must be bit`,
-    'devices[1]: a Modbus device needs host and port',
+    'devices[1]: a Modbus TCP device needs host and port',
     "devices[2].name: device 'b' is named twice",
-    'devices[2].profile: opcua devices are not collected by this gateway version (supported: modbus, mqtt-json)',
+    'devices[2]: an OPC UA device needs endpoint (opc.tcp://host:port)',
+  ])
+  const sparkplug = file('sparkplug-devices.yaml', `devices:\n  - { name: s, workCenterId: W, profile: ${profiles}/sparkplug-b-device.yaml }\n  - { name: u, workCenterId: W, profile: ${profiles}/packml-opcua-machine.yaml, endpoint: 'opc.tcp://plc:4840', username: op }\n`)
+  t.same(problemsOf(t, () => loadConfig({ file: sparkplug, env: {}, cwd: dir })), [
+    'devices[0]: a Sparkplug device needs sparkplug.groupId and sparkplug.edgeNodeId',
+    'devices[1]: username and password go together',
   ])
 })
 
