@@ -6,6 +6,7 @@ import { Accounts } from './api/auth.ts'
 import { buildApi } from './api/app.ts'
 import type { GatewayConfig } from './config.ts'
 import { systemClock, uuidv7Ids } from './store/ids.ts'
+import { ConnectivityBoard } from './connectivity/status.ts'
 import { Historian } from './historian/historian.ts'
 import { LineStore } from './store/line-store.ts'
 import { LineQueries } from './store/queries.ts'
@@ -35,12 +36,13 @@ export function buildGateway(config: GatewayConfig, parts: GatewayParts = {}) {
   const queries = new LineQueries(store.db.sqlite)
   // Telemetry lives in its own file so that it can never slow or endanger an as-built write.
   const historian = new Historian({ file: join(config.dataDir, 'historian.db'), rawRetentionMs: config.historian.rawRetentionDays * 86400_000 })
-  const app = buildApi({ store, queries, accounts, clock, ids, historian }, { maxBodyBytes: config.http.maxBodyBytes, version, logger: logger.child({ module: 'api' }) })
+  const connectivity = new ConnectivityBoard()
+  const app = buildApi({ store, queries, accounts, clock, ids, historian, connectivity }, { maxBodyBytes: config.http.maxBodyBytes, version, logger: logger.child({ module: 'api' }) })
   const close = () => {
     historian.close()
     store.close()
   }
-  return { app, store, queries, accounts, historian, logger, close }
+  return { app, store, queries, accounts, historian, connectivity, logger, close }
 }
 
 export type Gateway = ReturnType<typeof buildGateway>

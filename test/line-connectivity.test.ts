@@ -59,6 +59,12 @@ t.test('device → broker → historian, signal rules and Unified Namespace', as
   const backwards = await fetch(`http://127.0.0.1:${running.port}/api/v1/historian/samples?signal=oven1/temperature&from=${to}&to=${before}`, { headers: { authorization: `Bearer ${adminToken}` } })
   t.equal(backwards.status, 422, 'a range that ends before it starts is refused')
   t.equal(running.gateway.store.view.workCenterState('WC-PRESS'), 'running')
+  const status = await fetch(`http://127.0.0.1:${running.port}/api/v1/connectivity`, { headers: { authorization: `Bearer ${adminToken}` } })
+  const report = (await status.json()) as { devices: Array<{ device: string; protocol: string; workCenterId: string; connected: boolean; cycles: number }>; bridge: unknown }
+  t.equal(status.status, 200)
+  t.match(report.devices, [{ device: 'oven1', protocol: 'mqtt-json', workCenterId: 'WC-PRESS', connected: true }], 'the connectivity status lists the device and its collector')
+  t.ok(report.devices[0]!.cycles >= 3, `it counted the publications it took (${report.devices[0]!.cycles})`)
+  t.equal(report.bridge, null, 'no bridge configured')
 
   // QoS 1: once the device holds its PUBACK, the sample is in the historian file — read with a connection of our own.
   const reader = new Database(join(dir, 'historian.db'), { readonly: true })

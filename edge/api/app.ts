@@ -9,6 +9,7 @@ import { idempotency } from './idempotency.ts'
 import { nodeBody } from './node-body.ts'
 import { ProblemError, problem } from './problem.ts'
 import { accountRoutes } from './routes/accounts.ts'
+import { connectivityRoutes } from './routes/connectivity.ts'
 import { executionRoutes } from './routes/execution.ts'
 import { historianRoutes } from './routes/historian.ts'
 import { masterDataRoutes } from './routes/master-data.ts'
@@ -81,6 +82,7 @@ export function buildApi(deps: ApiDeps, options: ApiOptions): OpenAPIHono<AuthEn
   executionRoutes(app, deps)
   qualityRoutes(app, deps)
   historianRoutes(app, deps)
+  connectivityRoutes(app, deps)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API token, or a session token from /api/v1/auth/login' })
   app.doc31('/openapi.json', {

@@ -3,6 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { Decision } from '../core/decision.ts'
 import type { Clock, Ids } from '../core/ports.ts'
+import type { ConnectivityBoard } from '../connectivity/status.ts'
 import type { Historian } from '../historian/historian.ts'
 import type { LineStore } from '../store/line-store.ts'
 import type { LineQueries } from '../store/queries.ts'
@@ -17,6 +18,7 @@ export interface ApiDeps {
   clock: Clock
   ids: Ids
   historian: Historian
+  connectivity: ConnectivityBoard
 }
 
 export type Api = OpenAPIHono<AuthEnv>

@@ -93,6 +93,12 @@ export async function startConnectivity(gateway: Gateway, config: GatewayConfig)
       else if (profile.protocol === 'mqtt-json') collectors.push(new MqttJsonCollector(device.name, broker, profile, sink))
     }
     for (const c of collectors) c.start()
+    const bindingOf = new Map(config.devices.map((d) => [d.name, d]))
+    gateway.connectivity.report(() => ({
+      devices: collectors.map((c) => ({ ...c.status(), protocol: config.profiles[c.device]!.protocol, workCenterId: bindingOf.get(c.device)!.workCenterId })),
+      bridge: bridge ? { ...bridge.status() } : null,
+      sparkplug: null,
+    }))
     stopped.push(async () => {
       for (const c of collectors) await c.stop()
     })
