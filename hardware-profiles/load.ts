@@ -28,7 +28,13 @@ function semanticProblems(profile: HardwareProfile): Array<{ path: Array<string 
   return out
 }
 
-export function checkProfileText(text: string, file: string): ProfileResult {
+export type YamlResult<T> = { ok: true; value: T } | { ok: false; problems: ProfileProblem[] }
+
+/**
+ * Parses YAML with positions and validates it against `schema`, then `semantic` (rules across
+ * fields): every problem with the file, the line and the path in the document.
+ */
+export function checkYamlText<T>(schema: z.ZodType<T>, text: string, file: string, semantic: (value: T) => Array<{ path: Array<string | number>; message: string }> = () => []): YamlResult<T> {
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter })
   if (doc.errors.length > 0) {
@@ -41,7 +47,7 @@ export function checkProfileText(text: string, file: string): ProfileResult {
     }
     return null
   }
-  const parsed = HardwareProfile.safeParse(doc.toJS())
+  const parsed = schema.safeParse(doc.toJS())
   const problems: ProfileProblem[] = []
   if (!parsed.success) {
     for (const issue of parsed.error.issues as z.core.$ZodIssue[]) {
@@ -50,8 +56,13 @@ export function checkProfileText(text: string, file: string): ProfileResult {
     }
     return { ok: false, problems }
   }
-  for (const p of semanticProblems(parsed.data)) problems.push({ file, line: lineOf(p.path), path: pathText(p.path), message: p.message })
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, profile: parsed.data }
+  for (const p of semantic(parsed.data)) problems.push({ file, line: lineOf(p.path), path: pathText(p.path), message: p.message })
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: parsed.data }
+}
+
+export function checkProfileText(text: string, file: string): ProfileResult {
+  const result = checkYamlText(HardwareProfile, text, file, semanticProblems)
+  return result.ok ? { ok: true, profile: result.value } : result
 }
 
 export function checkProfileFile(file: string): ProfileResult {

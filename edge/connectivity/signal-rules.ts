@@ -19,6 +19,8 @@ export class SignalRules {
   readonly #store: LineStore
   readonly #signals = new Map<string, { binding: DeviceBinding; signal: Signal }>()
   readonly #counters = new Map<string, number>()
+  /** Rejects counted by a device that reports total and rejects, not yet taken off a total. */
+  readonly #unsettledRejects = new Map<string, number>()
   readonly #onError: (error: unknown) => void
 
   constructor(store: LineStore, bindings: DeviceBinding[], onError: (error: unknown) => void) {
@@ -29,6 +31,9 @@ export class SignalRules {
 
   /** Handles a batch of samples; Bad or Uncertain samples never become MES facts. */
   handle(samples: Sample[]): void {
+    // Counts are summed per device over the batch: a device counting total and rejects reports a
+    // reject on both counters, and its good parts are the difference.
+    const counts = new Map<string, { binding: DeviceBinding; good: number; reject: number; total: number; source: string; occurredAt: string }>()
     for (const sample of samples) {
       const bound = this.#signals.get(sample.signal)
       if (!bound || sample.quality !== 'good' || sample.value === null) continue
@@ -43,15 +48,17 @@ export class SignalRules {
           break
         }
         case 'good_count':
-        case 'reject_count': {
+        case 'reject_count':
+        case 'total_count': {
           const value = Number(sample.value)
           if (!Number.isFinite(value)) break
           const { delta } = counterDelta(this.#counters.get(sample.signal) ?? null, { value, wrap: signal.counterWrap })
           this.#counters.set(sample.signal, value)
-          if (delta > 0) {
-            const [good, reject] = signal.kind === 'good_count' ? [delta, 0] : [0, delta]
-            this.#submit(actor, (v) => recordMachineCount(v, wc, good, reject, sample.signal), occurredAt)
-          }
+          if (delta <= 0) break
+          const sum = counts.get(binding.device) ?? { binding, good: 0, reject: 0, total: 0, source: sample.signal, occurredAt }
+          sum[signal.kind === 'good_count' ? 'good' : signal.kind === 'reject_count' ? 'reject' : 'total'] += delta
+          sum.occurredAt = occurredAt
+          counts.set(binding.device, sum)
           break
         }
         case 'measurement': {
@@ -73,6 +80,19 @@ export class SignalRules {
         }
       }
     }
+    for (const [device, c] of counts) this.#count(device, c)
+  }
+
+  /** Records a device's counts; with total and reject counters, good = total − rejects, the rejects settled against later totals. */
+  #count(device: string, c: { binding: DeviceBinding; good: number; reject: number; total: number; source: string; occurredAt: string }): void {
+    let good = c.good
+    if (c.binding.profile.signals.some((s) => s.kind === 'total_count')) {
+      const owed = (this.#unsettledRejects.get(device) ?? 0) + c.reject
+      const settled = Math.min(owed, c.total)
+      this.#unsettledRejects.set(device, owed - settled)
+      good += c.total - settled
+    }
+    if (good > 0 || c.reject > 0) this.#submit(`device:${device}`, (v) => recordMachineCount(v, c.binding.workCenterId, good, c.reject, c.source), c.occurredAt)
   }
 
   #submit<R>(actor: string, decide: Decide<R>, occurredAt: string): void {
