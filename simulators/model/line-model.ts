@@ -158,6 +158,13 @@ export class LineModel {
     this.#startWhatCan()
   }
 
+  /** Moves the counters on by `parts` good parts at once (to bring a counter to its wrap). */
+  offsetCounters(name: string, parts: number): void {
+    const m = this.#machines[this.#index(name)]!
+    m.processed += parts
+    m.good += parts
+  }
+
   /** The machine's counters go back to zero, as after a PLC restart. */
   resetCounters(name: string): void {
     const m = this.#machines[this.#index(name)]!
