@@ -12,7 +12,9 @@ import { sqlitePersistence } from './broker-persistence.ts'
 import type { Collector } from './collector.ts'
 import { ModbusCollector } from './modbus/collector.ts'
 import { MqttJsonCollector } from './mqtt-json.ts'
+import { LineMetrics, lineMetricsNow } from './line-metrics.ts'
 import { SignalRules } from './signal-rules.ts'
+import { SparkplugDeviceCollector, SparkplugEdgeNode } from './sparkplug/index.ts'
 import { topicMatches } from './topic-acl.ts'
 import { UnsPublisher } from './uns.ts'
 
@@ -21,6 +23,7 @@ export interface LineConnectivity {
   historian: Historian
   collectors: Collector[]
   bridge: EnterpriseBridge | null
+  edgeNode: SparkplugEdgeNode | null
   ports: { mqtt: number; websocket: number | null; tls: number | null }
   stop(): Promise<void>
 }
@@ -79,6 +82,21 @@ export async function startConnectivity(gateway: Gateway, config: GatewayConfig)
       stopped.push(() => b.close())
     }
 
+    let edgeNode: SparkplugEdgeNode | null = null
+    if (config.sparkplug) {
+      const node = new SparkplugEdgeNode({ ...config.sparkplug, stateFile: join(config.dataDir, 'sparkplug.db'), logger: log.child({ part: 'sparkplug' }) })
+      edgeNode = node
+      const metrics = lineMetricsNow(gateway.store.db.sqlite)
+      const feed = new LineMetrics(metrics)
+      node.update(metrics)
+      const unsubscribeMetrics = gateway.store.onRecorded((events) => node.update(feed.updates(events)))
+      stopped.push(async () => {
+        unsubscribeMetrics()
+        await node.close()
+      })
+      await node.start()
+    }
+
     const bindings = config.devices.map((d) => ({ device: d.name, workCenterId: d.workCenterId, profile: config.profiles[d.name]! }))
     const rules = new SignalRules(gateway.store, bindings, (error) => log.warn({ err: String(error) }, 'signal rule failed'))
     const sink = (samples: Sample[]) => {
@@ -91,19 +109,20 @@ export async function startConnectivity(gateway: Gateway, config: GatewayConfig)
       const profile = config.profiles[device.name]!
       if (profile.protocol === 'modbus') collectors.push(new ModbusCollector({ device: device.name, host: device.host!, port: device.port!, ...(device.unitId === undefined ? {} : { unitId: device.unitId }) }, profile, sink, log))
       else if (profile.protocol === 'mqtt-json') collectors.push(new MqttJsonCollector(device.name, broker, profile, sink))
+      else if (profile.protocol === 'sparkplug') collectors.push(new SparkplugDeviceCollector({ device: device.name, broker, ...device.sparkplug!, profile, sink, logger: log.child({ device: device.name }) }))
     }
     for (const c of collectors) c.start()
     const bindingOf = new Map(config.devices.map((d) => [d.name, d]))
     gateway.connectivity.report(() => ({
       devices: collectors.map((c) => ({ ...c.status(), protocol: config.profiles[c.device]!.protocol, workCenterId: bindingOf.get(c.device)!.workCenterId })),
       bridge: bridge ? { ...bridge.status() } : null,
-      sparkplug: null,
+      sparkplug: edgeNode ? { ...edgeNode.status() } : null,
     }))
     stopped.push(async () => {
       for (const c of collectors) await c.stop()
     })
     log.info({ mqtt, websocket, tls, devices: collectors.length, bridge: config.bridge?.url ?? null }, 'connectivity started')
-    return { broker, historian, collectors, bridge, ports: { mqtt, websocket, tls }, stop: stopAll }
+    return { broker, historian, collectors, bridge, edgeNode, ports: { mqtt, websocket, tls }, stop: stopAll }
   } catch (error) {
     await stopAll()
     throw error
