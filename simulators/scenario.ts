@@ -111,6 +111,7 @@ export function faultProblems(f: Fault, m: ScenarioMachine): string[] {
   if (f.fault === 'modbus_exception' && f.code === undefined) problems.push('modbus_exception needs the exception code (code)')
   if (f.fault === 'opcua_bad_status' && !m.opcua) problems.push(`opcua_bad_status needs an OPC UA machine; '${m.name}' is not one`)
   if (f.fault === 'opcua_bad_status' && f.status === undefined) problems.push('opcua_bad_status needs the status code name (status)')
+  if (f.fault === 'stop_answering' && m.sparkplug) problems.push(`stop_answering is for machines that answer requests (Modbus, OPC UA); a Sparkplug device publishes unasked — use drop_connections or slow`)
   if (f.fault === 'slow' && f.delayMs === undefined) problems.push('slow needs delayMs')
   if (f.fault === 'clock_skew' && f.skewMs === undefined) problems.push('clock_skew needs skewMs')
   return problems
