@@ -114,6 +114,7 @@ export function faultProblems(f: Fault, m: ScenarioMachine): string[] {
   if (f.fault === 'stop_answering' && m.sparkplug) problems.push(`stop_answering is for machines that answer requests (Modbus, OPC UA); a Sparkplug device publishes unasked — use drop_connections or slow`)
   if (f.fault === 'slow' && f.delayMs === undefined) problems.push('slow needs delayMs')
   if (f.fault === 'clock_skew' && f.skewMs === undefined) problems.push('clock_skew needs skewMs')
+  if (f.fault === 'clock_skew' && m.modbus) problems.push('clock_skew needs a machine that timestamps its values (OPC UA, Sparkplug); Modbus registers carry no time')
   return problems
 }
 
