@@ -11,11 +11,14 @@ import { printResult, verdict, type BenchResult } from './lib/figures.ts'
 import { projectRoot } from './lib/gateway-process.ts'
 import { describeLoad, describeMachine } from './lib/machine.ts'
 import { renderSection, writeSection } from './lib/report.ts'
+import { benchModbusPoll } from './modbus-poll.ts'
+import { benchModbusSlave } from './modbus-slave.ts'
+import { benchOpcuaItems, quickOpcuaItemsOptions } from './opcua-items.ts'
 import { benchTrace, defaultTraceOptions } from './trace.ts'
 
 const usage = `npm run bench [-- options]
 
-  --only LIST   run only these, comma-separated: completions, dispatch, trace
+  --only LIST   run only these, comma-separated (see the list below)
   --quick       shorter phases and smaller data sets, for a smoke test (figures not comparable)
   --orders N    spread the completion benchmark's runs over N orders (default 1: one long order)
   --cpu-prof    profile the gateway during the completion benchmark and print where its time went
@@ -23,9 +26,27 @@ const usage = `npm run bench [-- options]
   --no-write    print the results only; leave docs/benchmarks.md alone
   --help        this text
 `
+const listing = () => `\nbenchmarks:\n${registry.map((r) => `  ${r.name.padEnd(14)}${r.title}`).join('\n')}\n`
 
-const benchmarks = ['completions', 'dispatch', 'trace'] as const
-const suiteLimitMs = 10 * 60_000
+interface Registered {
+  name: string
+  title: string
+  run(options: Options): Promise<{ result: BenchResult; extra: string[] }>
+}
+
+const only = (result: Promise<BenchResult>) => result.then((r) => ({ result: r, extra: [] }))
+
+/** Every benchmark, in the order a full run takes them; `--only` picks by name. */
+const registry: Registered[] = [
+  { name: 'completions', title: 'completions: gateway process, HTTP load', run: (o) => completions(o) },
+  { name: 'dispatch', title: 'dispatch list', run: (o) => only(benchDispatchList(o.quick ? { orders: 2000, samples: 50 } : defaultDispatchListOptions)) },
+  { name: 'trace', title: 'genealogy trace', run: (o) => only(benchTrace(o.quick ? { records: 100_000, samples: 50 } : defaultTraceOptions)) },
+  { name: 'modbus-slave', title: 'Modbus simulator: polls per second on one connection, against pymodbus', run: (o) => only(benchModbusSlave(o.quick ? { seconds: 1, warmupSeconds: 0.3, rounds: 1 } : {})) },
+  { name: 'opcua', title: 'OPC UA: 5,000 monitored items at 1 s', run: (o) => only(benchOpcuaItems(o.quick ? quickOpcuaItemsOptions : {})) },
+  { name: 'modbus-poll', title: 'Modbus polling: 50 devices × 100 registers every 100 ms', run: (o) => only(benchModbusPoll(o.quick ? { warmupSeconds: 2, seconds: 5 } : {})) },
+]
+const benchmarks = registry.map((r) => r.name)
+const suiteLimitMs = 30 * 60_000
 
 interface Options {
   only: string[]
@@ -41,7 +62,7 @@ function parseOptions(): Options | null {
   })
   if (values.help) return null
   const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...benchmarks]
-  const unknown = only.filter((o) => !(benchmarks as readonly string[]).includes(o))
+  const unknown = only.filter((o) => !benchmarks.includes(o))
   if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}; choose from ${benchmarks.join(', ')}`)
   const orders = Number(values.orders ?? 1)
   if (!Number.isInteger(orders) || orders < 1 || orders > 1000) throw new Error(`--orders must be a whole number from 1 to 1000, not ${values.orders}`)
@@ -72,7 +93,7 @@ async function completions(options: Options): Promise<{ result: BenchResult; ext
 async function main(): Promise<number> {
   const options = parseOptions()
   if (!options) {
-    process.stdout.write(usage)
+    process.stdout.write(usage + listing())
     return 0
   }
   const machine = describeMachine(projectRoot)
@@ -82,19 +103,12 @@ async function main(): Promise<number> {
 
   const results: BenchResult[] = []
   const extra: string[] = []
-  if (options.only.includes('completions')) {
-    process.stdout.write('\n-- completions: gateway process, HTTP load\n')
-    const done = await completions(options)
+  for (const bench of registry) {
+    if (!options.only.includes(bench.name)) continue
+    process.stdout.write(`\n-- ${bench.title}\n`)
+    const done = await bench.run(options)
     results.push(done.result)
     extra.push(...done.extra)
-  }
-  if (options.only.includes('dispatch')) {
-    process.stdout.write('\n-- dispatch list\n')
-    results.push(await benchDispatchList(options.quick ? { orders: 2000, samples: 50 } : defaultDispatchListOptions))
-  }
-  if (options.only.includes('trace')) {
-    process.stdout.write('\n-- genealogy trace\n')
-    results.push(await benchTrace(options.quick ? { records: 100_000, samples: 50 } : defaultTraceOptions))
   }
 
   for (const r of results) printResult(r)

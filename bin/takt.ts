@@ -9,6 +9,9 @@ Usage: takt <command> [options]
 Commands:
   edge [--config FILE]   run the line gateway (HTTP API)
   demo                   run a demo gateway with a sample line and master data
+  sim SCENARIO.yaml      run simulated machines (OPC UA, Modbus TCP, Sparkplug B) from a scenario
+  opcua browse URL       list an OPC UA server's variables, or draft a profile (--skeleton NAME)
+  opcua rejected|trust   server certificates the gateway refused; trust one by its thumbprint
   profiles check FILE... validate hardware profiles; every problem with file, line and path
   hash-password          read a password on stdin, print its scrypt hash (for mqtt.accounts)
   help, --help           show this help
@@ -43,7 +46,7 @@ function withServiceFlags(): void {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
-  if (command === 'edge' || command === 'demo') withServiceFlags()
+  if (command === 'edge' || command === 'demo' || command === 'sim') withServiceFlags()
   switch (command) {
     case undefined:
     case 'help':
@@ -69,6 +72,24 @@ async function main(argv: string[]): Promise<void> {
     case 'demo': {
       const { runDemo } = await import('../edge/demo.ts')
       await runDemo()
+      return
+    }
+    case 'sim': {
+      if (rest[0] === '--help' || rest[0] === '-h') {
+        process.stdout.write('Usage: takt sim SCENARIO.yaml\n  Runs the scenario\'s machines; examples in simulators/scenarios/. Ctrl-C stops them.\n')
+        return
+      }
+      const { runSim } = await import('../simulators/main.ts')
+      await runSim(rest[0])
+      return
+    }
+    case 'opcua': {
+      const { opcuaHelp, runOpcua } = await import('./opcua-command.ts')
+      if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h') {
+        process.stdout.write(opcuaHelp)
+        return
+      }
+      await runOpcua(rest)
       return
     }
     case 'hash-password': {

@@ -105,6 +105,7 @@ const supportedProtocols = new Set(['modbus', 'mqtt-json', 'opcua', 'sparkplug']
 function loadDeviceProfiles(config: z.infer<typeof GatewayConfigSchema>, baseDir: string, problems: string[]): Record<string, HardwareProfile> {
   const profiles: Record<string, HardwareProfile> = {}
   const names = new Set<string>()
+  const lines = new Map<string, { index: number; line: string }>()
   config.devices.forEach((device, i) => {
     const key = `devices[${i}]`
     if (names.has(device.name)) problems.push(`${key}.name: device '${device.name}' is named twice`)
@@ -119,6 +120,14 @@ function loadDeviceProfiles(config: z.infer<typeof GatewayConfigSchema>, baseDir
     if (protocol === 'modbus') {
       const rtu = result.profile.connection.transport === 'rtu'
       if (rtu && device.serial === undefined) problems.push(`${key}: a Modbus RTU device needs serial.path (its profile says transport: rtu)`)
+      if (rtu && device.serial) {
+        // Devices on one RS-485 line share it: they must agree on its settings.
+        const s = device.serial
+        const line = `${s.baudRate} ${s.dataBits}${s.parity[0]!.toUpperCase()}${s.stopBits}`
+        const other = lines.get(s.path)
+        if (other && other.line !== line) problems.push(`${key}.serial: ${s.path} is devices[${other.index}]'s line at ${other.line}; every device on one line needs the same settings, not ${line}`)
+        else lines.set(s.path, { index: i, line })
+      }
       if (!rtu && (device.host === undefined || device.port === undefined)) problems.push(`${key}: a Modbus TCP device needs host and port`)
     }
     if (protocol === 'opcua' && device.endpoint === undefined) problems.push(`${key}: an OPC UA device needs endpoint (opc.tcp://host:port)`)

@@ -48,7 +48,8 @@ export function signalValue(signal: Signal, m: MachineSnapshot): number | string
     case 'alarm':
       return m.state === 'down' && m.stopReason !== 0
     case 'value':
-      return /cycle|speed/i.test(signal.name) ? m.lastCycleS : undefined
+      if (/speed/i.test(signal.name)) return m.state === 'running' && m.lastCycleS > 0 ? 60 / m.lastCycleS : 0
+      return /cycle/i.test(signal.name) ? m.lastCycleS : undefined
   }
 }
 

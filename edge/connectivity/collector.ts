@@ -25,7 +25,9 @@ export interface Collector {
 export function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve()
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
+    // The listener goes when the wait ends either way: a polling loop waits forever, and must not leave one behind each cycle.
+    const wake = () => (clearTimeout(timer), resolve())
+    const timer = setTimeout(() => (signal.removeEventListener('abort', wake), resolve()), ms)
+    signal.addEventListener('abort', wake, { once: true })
   })
 }

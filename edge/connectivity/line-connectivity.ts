@@ -107,9 +107,14 @@ export async function startConnectivity(gateway: Gateway, config: GatewayConfig)
     const collectors: Collector[] = []
     for (const device of config.devices) {
       const profile = config.profiles[device.name]!
-      if (profile.protocol === 'modbus') collectors.push(new ModbusCollector({ device: device.name, host: device.host!, port: device.port!, ...(device.unitId === undefined ? {} : { unitId: device.unitId }) }, profile, sink, log))
+      if (profile.protocol === 'modbus') collectors.push(new ModbusCollector({ device: device.name, host: device.host, port: device.port, unitId: device.unitId, serial: device.serial }, profile, sink, log))
       else if (profile.protocol === 'mqtt-json') collectors.push(new MqttJsonCollector(device.name, broker, profile, sink))
-      else if (profile.protocol === 'sparkplug') collectors.push(new SparkplugDeviceCollector({ device: device.name, broker, ...device.sparkplug!, profile, sink, logger: log.child({ device: device.name }) }))
+      else if (profile.protocol === 'opcua') {
+        // node-opcua costs about 90 MiB: loaded only when a line has an OPC UA machine.
+        const { OpcUaCollector } = await import('./opcua/index.ts')
+        const user = device.username !== undefined ? { username: device.username, password: device.password! } : {}
+        collectors.push(new OpcUaCollector({ device: device.name, endpoint: device.endpoint!, ...user, pkiDir: join(config.dataDir, 'opcua-pki'), profile, sink, logger: log.child({ device: device.name }) }))
+      } else if (profile.protocol === 'sparkplug') collectors.push(new SparkplugDeviceCollector({ device: device.name, broker, ...device.sparkplug!, profile, sink, logger: log.child({ device: device.name }) }))
     }
     for (const c of collectors) c.start()
     const bindingOf = new Map(config.devices.map((d) => [d.name, d]))

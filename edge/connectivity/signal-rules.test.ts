@@ -57,6 +57,14 @@ t.test('state changes, counter deltas and measurements from a Modbus machine', a
   rules.handle([s('good_count', 3)])
   await settle()
   t.same(gateway.store.db.sqlite.prepare('SELECT good FROM machine_counts ORDER BY event_seq DESC LIMIT 1').get(), { good: 3 }, 'a counter reset counts from zero')
+  const measurements = () => types().filter((type) => type === 'MeasurementRecorded').length
+  const measured = measurements()
+  rules.handle([s('thickness', 2.3)])
+  await settle()
+  t.equal(measurements(), measured, 'a polled measurement that did not change is not measured again')
+  rules.handle([s('thickness', 2.31)])
+  await settle()
+  t.equal(measurements(), measured + 1, 'a new value is')
   t.same(errors, [])
 })
 

@@ -15,10 +15,14 @@ export interface DeviceBinding {
 
 type Signal = HardwareProfile['signals'][number]
 
+const ruled = new Set<Signal['kind']>(['machine_state', 'good_count', 'reject_count', 'total_count', 'measurement'])
+
 export class SignalRules {
   readonly #store: LineStore
   readonly #signals = new Map<string, { binding: DeviceBinding; signal: Signal }>()
   readonly #counters = new Map<string, number>()
+  /** The last value of each measurement signal: a polled value that did not change is not a new measurement. */
+  readonly #measured = new Map<string, number>()
   /** Rejects counted by a device that reports total and rejects, not yet taken off a total. */
   readonly #unsettledRejects = new Map<string, number>()
   readonly #onError: (error: unknown) => void
@@ -38,6 +42,8 @@ export class SignalRules {
       const bound = this.#signals.get(sample.signal)
       if (!bound || sample.quality !== 'good' || sample.value === null) continue
       const { binding, signal } = bound
+      // Most samples are plain telemetry (values, alarms): nothing to decide, and nothing to allocate for them.
+      if (!ruled.has(signal.kind)) continue
       const actor = `device:${binding.device}`
       const wc = binding.workCenterId
       const occurredAt = new Date(sample.timestamp).toISOString()
@@ -64,6 +70,8 @@ export class SignalRules {
         case 'measurement': {
           if (typeof sample.value !== 'number' || !signal.unit) break
           const value = sample.value
+          if (this.#measured.get(sample.signal) === value) break
+          this.#measured.set(sample.signal, value)
           const unit = signal.unit
           this.#submit<{ withinLimits: boolean } | null>(
             actor,

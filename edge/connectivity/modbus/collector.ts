@@ -1,67 +1,70 @@
-// Modbus TCP polling: one request in flight per connection, cycles that never overlap, Bad quality with the reason, reconnect with backoff.
-import { createRequire } from 'node:module'
-import type ModbusDefault from 'modbus-serial'
+// Modbus TCP and RTU polling: one request in flight per connection (per serial line for RTU), cycles that never overlap, Bad quality with the reason, reconnect with backoff.
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type { Sample } from '../../historian/historian.ts'
-import { pause, type Collector, type CollectorStatus, type SampleSink } from '../collector.ts'
+import type { Collector, CollectorStatus, SampleSink } from '../collector.ts'
+import { describeModbusError, RtuLink, TcpLink, type ModbusLink } from './link.ts'
 import { decode, planReads, type ModbusProfile, type ReadBlock } from './plan.ts'
+import type { SerialSettings } from './serial-line.ts'
 
-// modbus-serial is CommonJS and its typings describe an ES default export; load it as what it is.
-type ModbusRTU = InstanceType<typeof ModbusDefault.default>
-const ModbusClient = createRequire(import.meta.url)('modbus-serial') as new () => ModbusRTU
+export { describeModbusError } from './link.ts'
+export type { SerialSettings } from './serial-line.ts'
 
 export interface ModbusEndpoint {
   device: string
-  host: string
-  port: number
+  /** Modbus TCP: the device's address. */
+  host?: string
+  port?: number
+  /** Overrides the profile's unit id (several devices of one profile behind one gateway or on one line). */
   unitId?: number
+  /** Modbus RTU: the serial line; devices on one line share it, one request at a time. */
+  serial?: SerialSettings
 }
 
-interface ModbusError {
-  modbusCode?: number
-  errno?: string
-  code?: string
-  name?: string
-  message?: string
-}
+const firstBackoffMs = 100
+const maxBackoffMs = 2_000
 
-// Modbus exception codes (Modbus Application Protocol V1.1b3 §7).
-const exceptionNames: Record<number, string> = {
-  1: 'illegal function',
-  2: 'illegal data address',
-  3: 'illegal data value',
-  4: 'server device failure',
-  5: 'acknowledge',
-  6: 'server device busy',
-  10: 'gateway path unavailable',
-  11: 'gateway target device failed to respond',
-}
+/**
+ * Waits, waking early when the collector stops. Not `pause` from ../collector.ts: that one leaves its
+ * abort listener (with its timer and promise) on the signal each time, harmless for a backoff but a
+ * leak of ten listeners a second per device when every poll slot waits.
+ */
+const wait = (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }).catch(() => {})
 
-export function describeModbusError(error: ModbusError): { reason: string; connectionLost: boolean } {
-  if (typeof error.modbusCode === 'number') return { reason: `Modbus exception ${error.modbusCode} (${exceptionNames[error.modbusCode] ?? 'unknown'})`, connectionLost: false }
-  if (error.name === 'TransactionTimedOutError' || /timed out/i.test(error.message ?? '')) return { reason: 'timeout: no answer in time', connectionLost: false }
-  return { reason: `connection: ${error.code ?? error.errno ?? error.message ?? 'lost'}`, connectionLost: true }
+function linkFor(endpoint: ModbusEndpoint, profile: ModbusProfile): ModbusLink {
+  if (profile.connection.transport === 'rtu') {
+    if (!endpoint.serial) throw new Error(`device ${endpoint.device}: its profile ${profile.profile} says transport rtu; the device needs serial settings (path, baudRate, parity, dataBits, stopBits)`)
+    return new RtuLink(endpoint.serial)
+  }
+  if (endpoint.host === undefined || endpoint.port === undefined) throw new Error(`device ${endpoint.device}: a Modbus TCP device needs host and port`)
+  return new TcpLink(endpoint.host, endpoint.port, profile.connection.timeoutMs)
 }
 
 export class ModbusCollector implements Collector {
   readonly device: string
-  readonly #endpoint: ModbusEndpoint
+  readonly #link: ModbusLink
+  readonly #unitId: number
   readonly #profile: ModbusProfile
   readonly #blocks: ReadBlock[]
+  /** `device/signal` per block signal, built once rather than for every sample of every cycle. */
+  readonly #names: string[][]
   readonly #sink: SampleSink
   readonly #log: Logger
   readonly #stop = new AbortController()
-  #client: ModbusRTU | null = null
   #loop: Promise<void> | null = null
+  /** The last cycle's samples on their way to disk. */
+  #sinking: Promise<void> | null = null
   #status: CollectorStatus
 
   constructor(endpoint: ModbusEndpoint, profile: ModbusProfile, sink: SampleSink, logger: Logger) {
     this.device = endpoint.device
-    this.#endpoint = endpoint
     this.#profile = profile
+    this.#unitId = endpoint.unitId ?? profile.connection.unitId
     this.#blocks = planReads(profile.signals)
+    this.#names = this.#blocks.map((b) => b.signals.map((s) => `${endpoint.device}/${s.name}`))
     this.#sink = sink
-    this.#log = logger.child({ collector: 'modbus', device: endpoint.device })
+    this.#link = linkFor(endpoint, profile)
+    this.#log = logger.child({ collector: 'modbus', device: endpoint.device, transport: profile.connection.transport })
     this.#status = { device: endpoint.device, connected: false, cycles: 0, late: 0, lastError: null }
   }
 
@@ -70,113 +73,116 @@ export class ModbusCollector implements Collector {
   }
 
   status(): CollectorStatus {
-    return { ...this.#status }
+    return { ...this.#status, connected: this.#link.isOpen }
   }
 
   async stop(): Promise<void> {
     this.#stop.abort()
     await this.#loop
-    await this.#disconnect()
+    await this.#sinking
+    await this.#link.dispose()
   }
 
   async #connect(): Promise<boolean> {
-    const client = new ModbusClient()
     try {
-      await client.connectTCP(this.#endpoint.host, { port: this.#endpoint.port })
-      client.setID(this.#endpoint.unitId ?? this.#profile.connection.unitId)
-      client.setTimeout(this.#profile.connection.timeoutMs)
-      this.#client = client
-      this.#status.connected = true
-      this.#log.info({ host: this.#endpoint.host, port: this.#endpoint.port }, 'modbus connected')
+      await this.#link.open()
+      this.#log.info({ link: this.#link.name, unitId: this.#unitId }, 'modbus connected')
       return true
     } catch (error) {
-      this.#status.lastError = describeModbusError(error as ModbusError).reason
-      client.close(() => {})
+      this.#status.lastError = describeModbusError(error).reason
       return false
     }
   }
 
-  async #disconnect(): Promise<void> {
-    const client = this.#client
-    this.#client = null
-    this.#status.connected = false
-    if (client?.isOpen) await new Promise<void>((resolve) => client.close(() => resolve()))
-  }
-
+  /**
+   * The poll loop: one cycle at a time, each starting on its slot. A cycle that overruns its slot
+   * makes the next start at once and counts as late; a backlog of missed slots is never queued.
+   */
   async #run(): Promise<void> {
     const signal = this.#stop.signal
     const interval = this.#profile.connection.pollIntervalMs
-    let backoff = 100
+    let backoff = firstBackoffMs
     let next = Date.now()
     while (!signal.aborted) {
-      if (!this.#client) {
+      if (!this.#link.isOpen) {
         if (!(await this.#connect())) {
-          this.#sink(this.#allBad(this.#status.lastError ?? 'not connected'))
-          await pause(backoff, signal)
-          backoff = Math.min(backoff * 2, 2_000)
+          await this.#hand(this.#allBad(this.#status.lastError ?? 'not connected'))
+          await wait(backoff, signal)
+          backoff = Math.min(backoff * 2, maxBackoffMs)
           next = Date.now()
           continue
         }
-        backoff = 100
+        backoff = firstBackoffMs
       }
       await this.#cycle()
       this.#status.cycles += 1
       next += interval
       const now = Date.now()
       if (now > next) {
-        // The cycle overran its slot: start the next at once, count it, and never queue a backlog.
         this.#status.late += 1
         next = now
       }
-      await pause(next - now, signal)
+      await wait(next - now, signal)
     }
   }
 
   /** Reads every block in turn: one request in flight, never two. */
   async #cycle(): Promise<void> {
     const samples: Sample[] = []
-    for (const block of this.#blocks) {
-      const client = this.#client
-      if (!client) {
-        samples.push(...this.#bad(block, this.#status.lastError ?? 'not connected'))
+    const timeoutMs = this.#profile.connection.timeoutMs
+    for (let b = 0; b < this.#blocks.length; b++) {
+      const block = this.#blocks[b]!
+      if (!this.#link.isOpen) {
+        this.#bad(samples, b, this.#status.lastError ?? 'not connected')
         continue
       }
       const timestamp = Date.now()
       try {
-        const { data } = await this.#read(client, block)
-        for (const s of block.signals) samples.push({ signal: `${this.device}/${s.name}`, value: decode(s, block, data), quality: 'good', timestamp })
+        const data = await this.#link.read(this.#unitId, timeoutMs, block)
+        const names = this.#names[b]!
+        for (let i = 0; i < block.signals.length; i++) samples.push({ signal: names[i]!, value: decode(block.signals[i]!, block, data), quality: 'good', timestamp })
       } catch (error) {
-        const { reason, connectionLost } = describeModbusError(error as ModbusError)
+        const { reason, kind } = describeModbusError(error, timeoutMs)
         this.#status.lastError = reason
-        samples.push(...this.#bad(block, reason))
-        if (connectionLost) {
-          this.#log.warn({ reason }, 'modbus connection lost')
-          await this.#disconnect()
-        }
+        this.#bad(samples, b, reason)
+        if (kind === 'frame') await this.#link.desynchronized()
+        if (!this.#link.isOpen) this.#log.warn({ reason, link: this.#link.name }, 'modbus connection lost')
       }
     }
-    this.#sink(samples)
+    await this.#hand(samples)
   }
 
-  #read(client: ModbusRTU, block: ReadBlock): Promise<{ data: number[] | boolean[] }> {
-    switch (block.area) {
-      case 'coil':
-        return client.readCoils(block.address, block.count) // FC 0x01
-      case 'discrete_input':
-        return client.readDiscreteInputs(block.address, block.count) // FC 0x02
-      case 'holding_register':
-        return client.readHoldingRegisters(block.address, block.count) // FC 0x03
-      case 'input_register':
-        return client.readInputRegisters(block.address, block.count) // FC 0x04
+  /**
+   * Hands a cycle's samples to the sink without waiting for them to be on disk, so polling keeps
+   * its slots; but waits for the previous cycle's first, so a historian that falls behind slows
+   * polling down rather than letting samples pile up in memory without bound.
+   */
+  async #hand(samples: Sample[]): Promise<void> {
+    await this.#sinking
+    let done: void | Promise<void>
+    try {
+      done = this.#sink(samples)
+    } catch (error) {
+      // A sink that throws (a full disk) must not end polling: the next cycle tries again.
+      this.#log.error({ err: String(error) }, 'the sample sink failed')
+      return
     }
+    this.#sinking = done
+      ? done.then(
+          () => {},
+          (error: unknown) => void this.#log.error({ err: String(error) }, 'the sample sink failed'),
+        )
+      : null
   }
 
-  #bad(block: ReadBlock, reason: string): Sample[] {
+  #bad(into: Sample[], b: number, reason: string): void {
     const timestamp = Date.now()
-    return block.signals.map((s) => ({ signal: `${this.device}/${s.name}`, value: null, quality: 'bad' as const, timestamp, reason }))
+    for (const signal of this.#names[b]!) into.push({ signal, value: null, quality: 'bad', timestamp, reason })
   }
 
   #allBad(reason: string): Sample[] {
-    return this.#blocks.flatMap((b) => this.#bad(b, reason))
+    const samples: Sample[] = []
+    for (let b = 0; b < this.#blocks.length; b++) this.#bad(samples, b, reason)
+    return samples
   }
 }

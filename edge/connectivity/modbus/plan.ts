@@ -57,17 +57,26 @@ export function planReads(signals: ModbusSignal[], maxGap = 8): ReadBlock[] {
   return blocks
 }
 
-/** The bytes of `count` registers starting at `offset`, reordered to big-endian by the signal's word and byte order. */
-function bytesOf(words: ArrayLike<number>, offset: number, count: number, wordOrder: 'big' | 'little', byteOrder: 'big' | 'little'): Buffer {
-  const out = Buffer.alloc(count * 2)
+// One scratch word image reused by every decode: decoding 50,000 samples a second must not allocate a Buffer each.
+const scratch = new DataView(new ArrayBuffer(8))
+
+/** Copies `count` registers from `offset` into the scratch image, reordered to big-endian by the signal's word and byte order. */
+function load(words: ArrayLike<number>, offset: number, count: number, wordOrder: 'big' | 'little', byteOrder: 'big' | 'little'): void {
   for (let i = 0; i < count; i++) {
     const w = words[offset + (wordOrder === 'big' ? i : count - 1 - i)] ?? 0
-    const hi = (w >> 8) & 0xff
-    const lo = w & 0xff
-    out[i * 2] = byteOrder === 'big' ? hi : lo
-    out[i * 2 + 1] = byteOrder === 'big' ? lo : hi
+    scratch.setUint16(i * 2, byteOrder === 'big' ? w : ((w & 0xff) << 8) | ((w >> 8) & 0xff))
   }
-  return out
+}
+
+/** Registers as text, two Latin-1 characters each, in the signal's byte order; trailing NULs dropped. */
+function text(words: ArrayLike<number>, offset: number, count: number, byteOrder: 'big' | 'little'): string {
+  let out = ''
+  for (let i = 0; i < count; i++) {
+    const w = words[offset + i] ?? 0
+    const [first, second] = byteOrder === 'big' ? [(w >> 8) & 0xff, w & 0xff] : [w & 0xff, (w >> 8) & 0xff]
+    out += String.fromCharCode(first, second)
+  }
+  return out.replace(/\0+$/, '')
 }
 
 /** Decodes one signal from the registers (or bits) a block read returned. */
@@ -76,15 +85,28 @@ export function decode(signal: ModbusSignal, block: { address: number }, data: A
   if (signal.area === 'coil' || signal.area === 'discrete_input') return Boolean((data as ArrayLike<boolean>)[offset])
   const words = data as ArrayLike<number>
   if (signal.type === 'bit') return (((words[offset] ?? 0) >> (signal.bit ?? 0)) & 1) === 1
-  const b = bytesOf(words, offset, wordsOf(signal), signal.wordOrder, signal.byteOrder)
-  if (signal.type === 'string') return b.toString('latin1').replace(/\0+$/, '')
-  const raw = {
-    int16: () => b.readInt16BE(0),
-    uint16: () => b.readUInt16BE(0),
-    int32: () => b.readInt32BE(0),
-    uint32: () => b.readUInt32BE(0),
-    float32: () => b.readFloatBE(0),
-    float64: () => b.readDoubleBE(0),
-  }[signal.type]()
-  return raw * signal.scale + signal.offset
+  if (signal.type === 'string') return text(words, offset, wordsOf(signal), signal.byteOrder)
+  load(words, offset, wordsOf(signal), signal.wordOrder, signal.byteOrder)
+  let raw: number
+  switch (signal.type) {
+    case 'int16':
+      raw = scratch.getInt16(0)
+      break
+    case 'uint16':
+      raw = scratch.getUint16(0)
+      break
+    case 'int32':
+      raw = scratch.getInt32(0)
+      break
+    case 'uint32':
+      raw = scratch.getUint32(0)
+      break
+    case 'float32':
+      raw = scratch.getFloat32(0)
+      break
+    case 'float64':
+      raw = scratch.getFloat64(0)
+      break
+  }
+  return signal.scale === 1 && signal.offset === 0 ? raw : raw * signal.scale + signal.offset
 }
