@@ -1,0 +1,12 @@
+// OEE in the shop floor's terms: shift calendars, reason trees, state timelines, downtime, OEE and its buckets. Pure.
+export * from './buckets.ts'
+export * from './calendar.ts'
+export * from './default-reasons.ts'
+export * from './downtime.ts'
+export * from './grouping.ts'
+export * from './oee.ts'
+export * from './ranges.ts'
+export * from './reasons.ts'
+export * from './result.ts'
+export * from './timeline.ts'
+export * from './zone.ts'
