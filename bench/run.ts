@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { benchB2mmlImport, defaultB2mmlImportOptions } from './b2mml-import.ts'
 import { benchCompletions, defaultCompletionsOptions } from './completions.ts'
 import { benchDispatchList, defaultDispatchListOptions } from './dispatch-list.ts'
 import { cleanupAll } from './lib/cleanup.ts'
@@ -14,6 +15,7 @@ import { renderSection, writeSection } from './lib/report.ts'
 import { benchModbusPoll } from './modbus-poll.ts'
 import { benchModbusSlave } from './modbus-slave.ts'
 import { benchOpcuaItems, quickOpcuaItemsOptions } from './opcua-items.ts'
+import { benchOpcuaServer, quickOpcuaServerOptions } from './opcua-server.ts'
 import { benchTrace, defaultTraceOptions } from './trace.ts'
 
 const usage = `npm run bench [-- options]
@@ -43,6 +45,8 @@ const registry: Registered[] = [
   { name: 'trace', title: 'genealogy trace', run: (o) => only(benchTrace(o.quick ? { records: 100_000, samples: 50 } : defaultTraceOptions)) },
   { name: 'modbus-slave', title: 'Modbus simulator: polls per second on one connection, against pymodbus', run: (o) => only(benchModbusSlave(o.quick ? { seconds: 1, warmupSeconds: 0.3, rounds: 1 } : {})) },
   { name: 'opcua', title: 'OPC UA: 5,000 monitored items at 1 s', run: (o) => only(benchOpcuaItems(o.quick ? quickOpcuaItemsOptions : {})) },
+  { name: 'opcua-sim', title: 'OPC UA simulator: 10,000 variables changing every second', run: (o) => only(benchOpcuaServer(o.quick ? quickOpcuaServerOptions : {})) },
+  { name: 'b2mml', title: 'B2MML import: 1,000 orders × 10 segments', run: (o) => only(benchB2mmlImport(o.quick ? { ...defaultB2mmlImportOptions, orders: 100 } : defaultB2mmlImportOptions)) },
   { name: 'modbus-poll', title: 'Modbus polling: 50 devices × 100 registers every 100 ms', run: (o) => only(benchModbusPoll(o.quick ? { warmupSeconds: 2, seconds: 5 } : {})) },
 ]
 const benchmarks = registry.map((r) => r.name)

@@ -326,6 +326,74 @@ export const idempotencyKeys = sqliteTable(
   (t) => [primaryKey({ columns: [t.principal, t.key] })],
 )
 
+// ---- ERP integration state (edge/erp): written in the same transaction as the events it goes with, never in the event log ----
+
+/** Every B2MML document received, what Takt made of it and the confirmation it answered (docs/erp.md). */
+export const erpDocuments = sqliteTable(
+  'erp_documents',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    receivedAt: text('received_at').notNull(),
+    principal: text('principal').notNull(),
+    bodId: text('bod_id'),
+    family: text('family'),
+    verb: text('verb'),
+    noun: text('noun'),
+    sha256: text('sha256').notNull(),
+    bytes: integer('bytes').notNull(),
+    outcome: text('outcome').notNull(),
+    status: integer('status').notNull(),
+    errors: text('errors', { mode: 'json' }).notNull(),
+    lastSeq: integer('last_seq').notNull(),
+    confirmation: text('confirmation').notNull(),
+  },
+  (t) => [index('erp_documents_bod').on(t.bodId)],
+)
+
+/** How an order imported from B2MML maps back onto its document: version family and segment ids, for the performance export. */
+export const erpOrders = sqliteTable('erp_orders', {
+  orderId: text('order_id').primaryKey(),
+  /** The B2MML namespace the order came in; its performance goes out in the same one. */
+  namespace: text('namespace').notNull(),
+  scheduleId: text('schedule_id'),
+  segments: text('segments', { mode: 'json' }).notNull(),
+  documentId: integer('document_id').notNull(),
+  updatedAt: text('updated_at').notNull(),
+})
+
+/** B2MML material sublots, kept as Takt lots: the lot each belongs to, for the performance export. */
+export const erpSublots = sqliteTable('erp_sublots', {
+  sublotId: text('sublot_id').primaryKey(),
+  lotId: text('lot_id').notNull(),
+})
+
+/** Performance documents waiting for (or done with) delivery to the ERP endpoint, in the order they were produced. */
+export const erpOutbox = sqliteTable(
+  'erp_outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    kind: text('kind').notNull(),
+    orderId: text('order_id').notNull(),
+    opSeq: integer('op_seq'),
+    eventSeq: integer('event_seq').notNull(),
+    body: text('body').notNull(),
+    state: text('state').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: text('next_attempt_at').notNull(),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    createdAt: text('created_at').notNull(),
+    deliveredAt: text('delivered_at'),
+  },
+  (t) => [uniqueIndex('erp_outbox_source').on(t.eventSeq, t.kind), index('erp_outbox_state').on(t.state, t.id)],
+)
+
+/** How far the outbox producer has read the event log. */
+export const erpCursor = sqliteTable('erp_cursor', {
+  name: text('name').primaryKey(),
+  seq: integer('seq').notNull(),
+})
+
 /** The projection tables, in the order a rebuild clears and compares them. */
 export const projectionTables = [
   'equipment',
