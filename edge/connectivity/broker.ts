@@ -31,9 +31,15 @@ export interface BrokerOptions {
 interface Session {
   publish: string[]
   subscribe: string[]
+  /** Topics this client was already allowed to publish to: a device uses a handful, again and again. */
+  allowed: Set<string>
   windowStart: number
   inWindow: number
 }
+
+/** Topics remembered per client, and topic routes kept, before the cache starts over. */
+const aclCacheSize = 256
+const routeCacheSize = 4096
 
 // MQTT-3.2.2-3 CONNACK return codes (3.1.1): 4 bad user name or password, 5 not authorized.
 const badCredentials = Object.assign(new Error('bad user name or password'), { returnCode: 4 as const })
@@ -42,15 +48,56 @@ const serverUnavailable = Object.assign(new Error('server unavailable: client li
 /** Takes a client's publication before it is acknowledged; the PUBACK waits for the promise. */
 export type Ingest = (topic: string, payload: Buffer) => void | Promise<void>
 
+/**
+ * The ingest handlers registered by filter, and for each topic seen the handlers it reaches:
+ * matching a topic against every filter happens once per topic, not once per publication.
+ */
+class IngestRoutes {
+  readonly byFilter = new Map<string, Set<Ingest>>()
+  readonly #byTopic = new Map<string, Ingest[]>()
+
+  route(topic: string): Ingest[] {
+    let handlers = this.#byTopic.get(topic)
+    if (handlers === undefined) {
+      handlers = []
+      for (const [filter, set] of this.byFilter) if (topicMatches(filter, topic)) handlers.push(...set)
+      if (this.#byTopic.size >= routeCacheSize) this.#byTopic.clear()
+      this.#byTopic.set(topic, handlers)
+    }
+    return handlers
+  }
+
+  changed(): void {
+    this.#byTopic.clear()
+  }
+}
+
+/** Runs a publication's ingest handlers; settles once they all have (a handler that throws refuses it too). */
+function runIngests(handlers: Ingest[], topic: string, payload: Buffer): void | Promise<unknown> {
+  if (handlers.length === 1) return handlers[0]!(topic, payload)
+  const pending: Array<void | Promise<void>> = []
+  for (const ingest of handlers) pending.push(ingest(topic, payload))
+  return Promise.all(pending)
+}
+
+/** Whether a client may publish to `topic`, remembered per topic for the session. */
+function mayPublish(session: Session, topic: string): boolean {
+  if (session.allowed.has(topic)) return true
+  if (!session.publish.some((p) => topicMatches(p, topic))) return false
+  if (session.allowed.size >= aclCacheSize) session.allowed.clear()
+  session.allowed.add(topic)
+  return true
+}
+
 export class LineBroker {
   readonly aedes: Aedes
   readonly #servers: Array<Server | WebSocketServer> = []
-  readonly #ingests: Map<string, Set<Ingest>>
+  readonly #ingests: IngestRoutes
   #ownsPersistence = false
   readonly #log: Logger
   readonly #maxPacketBytes: number
 
-  private constructor(aedes: Aedes, log: Logger, maxPacketBytes: number, ingests: Map<string, Set<Ingest>>) {
+  private constructor(aedes: Aedes, log: Logger, maxPacketBytes: number, ingests: IngestRoutes) {
     this.aedes = aedes
     this.#ingests = ingests
     this.#log = log
@@ -63,7 +110,7 @@ export class LineBroker {
     const sessions = new WeakMap<Client, Session>()
     const maxClients = options.maxClients ?? 500
     const maxRate = options.maxMessagesPerSecond ?? 5_000
-    const ingests = new Map<string, Set<Ingest>>()
+    const ingests = new IngestRoutes()
     let aedes: Aedes | undefined
     const opts: AedesOptions = {
       ...(options.persistence ? { persistence: options.persistence } : {}),
@@ -90,6 +137,7 @@ export class LineBroker {
             sessions.set(client, {
               publish: account.publish.map((p) => expandPattern(p, who)),
               subscribe: account.subscribe.map((p) => expandPattern(p, who)),
+              allowed: new Set(),
               windowStart: Date.now(),
               inWindow: 0,
             })
@@ -101,7 +149,7 @@ export class LineBroker {
       authorizePublish: (client, packet, callback) => {
         if (client === null) return callback(null) // the gateway's own publications
         const session = sessions.get(client)
-        if (!session || !session.publish.some((p) => topicMatches(p, packet.topic))) {
+        if (!session || !mayPublish(session, packet.topic)) {
           log.warn({ clientId: client.id, topic: packet.topic }, 'mqtt publish refused by ACL')
           return callback(new Error(`publish to ${packet.topic} not allowed`))
         }
@@ -116,18 +164,21 @@ export class LineBroker {
           return callback(new Error('message rate over the limit'))
         }
         // aedes writes a QoS 1 PUBACK right after this hook: ingest here, so the ack means "stored".
-        const pending: Array<void | Promise<void>> = []
-        for (const [filter, handlers] of ingests) {
-          if (topicMatches(filter, packet.topic)) for (const ingest of handlers) pending.push(ingest(packet.topic, Buffer.from(packet.payload)))
+        const handlers = ingests.route(packet.topic)
+        if (handlers.length === 0) return callback(null)
+        const refuse = (error: unknown) => {
+          log.warn({ clientId: client.id, topic: packet.topic, err: String(error) }, 'ingest failed; publication refused')
+          callback(new Error('ingest failed'))
         }
-        if (pending.length === 0) return callback(null)
-        Promise.all(pending).then(
-          () => callback(null),
-          (error: unknown) => {
-            log.warn({ clientId: client.id, topic: packet.topic, err: String(error) }, 'ingest failed; publication refused')
-            callback(new Error('ingest failed'))
-          },
-        )
+        let settled: void | Promise<unknown>
+        try {
+          // The parser's payload is already a Buffer and ingest handlers only read it: no copy per publication.
+          settled = runIngests(handlers, packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload))
+        } catch (error) {
+          return refuse(error)
+        }
+        if (settled === undefined) return callback(null)
+        settled.then(() => callback(null), refuse)
       },
       authorizeSubscribe: (client, subscription, callback) => {
         const session = sessions.get(client)
@@ -148,12 +199,15 @@ export class LineBroker {
 
   /** Registers an ingest for client publications on topics matching `filter`; returns its removal. */
   ingest(filter: string, handler: Ingest): () => void {
-    const handlers = this.#ingests.get(filter) ?? new Set<Ingest>()
+    const byFilter = this.#ingests.byFilter
+    const handlers = byFilter.get(filter) ?? new Set<Ingest>()
     handlers.add(handler)
-    this.#ingests.set(filter, handlers)
+    byFilter.set(filter, handlers)
+    this.#ingests.changed()
     return () => {
       handlers.delete(handler)
-      if (handlers.size === 0) this.#ingests.delete(filter)
+      if (handlers.size === 0) byFilter.delete(filter)
+      this.#ingests.changed()
     }
   }
 

@@ -6,14 +6,32 @@ import type { Collector, CollectorStatus, SampleSink } from './collector.ts'
 
 export type MqttJsonProfile = Extract<HardwareProfile, { protocol: 'mqtt-json' }>
 
-/** Reads `$.a.b[0]` from a parsed JSON value; undefined when the path does not exist. */
-export function atPath(value: unknown, path: string): unknown {
+/** A JSON path as the steps it takes: member names and array indexes. */
+export type JsonPath = Array<string | number>
+
+/** `$.a.b[0]` → ['a', 'b', 0]; parsed once per signal, not once per message. */
+export function compilePath(path: string): JsonPath {
+  return [...path.slice(1).matchAll(/\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]/g)].map(([, key, index]) => (key !== undefined ? key : Number(index)))
+}
+
+/** Reads a compiled path (or `$.a.b[0]`) from a parsed JSON value; undefined when the path does not exist. */
+export function atPath(value: unknown, path: string | JsonPath): unknown {
   let current = value
-  for (const [, key, index] of path.slice(1).matchAll(/\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]/g)) {
+  for (const step of typeof path === 'string' ? compilePath(path) : path) {
     if (current === null || typeof current !== 'object') return undefined
-    current = key !== undefined ? (current as Record<string, unknown>)[key] : (current as unknown[])[Number(index)]
+    // Only own members count: a path must not reach Object.prototype (`$.constructor`).
+    if (typeof step === 'string' && !Object.hasOwn(current, step)) return undefined
+    current = (current as Record<string | number, unknown>)[step]
   }
   return current
+}
+
+/** What the collector needs per signal of a topic, worked out at start. */
+interface TopicSignal {
+  /** `device/name`, built once: the same string for every sample, so map lookups downstream hash it once. */
+  signal: string
+  path: JsonPath
+  source: string
 }
 
 function sampleValue(raw: unknown): Sample['value'] | undefined {
@@ -38,37 +56,39 @@ export class MqttJsonCollector implements Collector {
   }
 
   start(): void {
-    const byTopic = new Map<string, MqttJsonProfile['signals']>()
+    const byTopic = new Map<string, TopicSignal[]>()
     for (const s of this.#profile.signals) {
       const topic = s.topic.replaceAll('${device}', this.device)
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), s])
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), { signal: `${this.device}/${s.name}`, path: compilePath(s.path), source: s.path }])
     }
     for (const [topic, signals] of byTopic) {
       // The broker acknowledges a QoS 1 publication only once this resolves: the ack means "on disk".
       this.#removals.push(
-        this.#broker.ingest(topic, async (_topic, payload) => {
+        this.#broker.ingest(topic, (_topic, payload) => {
           this.#status.cycles += 1
-          await this.#sink(this.#samples(signals, payload))
+          return this.#sink(this.#samples(signals, payload))
         }),
       )
     }
     this.#status.connected = true
   }
 
-  #samples(signals: MqttJsonProfile['signals'], payload: Buffer | string): Sample[] {
+  #samples(signals: TopicSignal[], payload: Buffer | string): Sample[] {
     const timestamp = Date.now()
     let parsed: unknown
     try {
-      parsed = JSON.parse(payload.toString())
+      parsed = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'))
     } catch {
       this.#status.lastError = 'payload is not JSON'
-      return signals.map((s) => ({ signal: `${this.device}/${s.name}`, value: null, quality: 'bad', timestamp, reason: 'payload is not JSON' }))
+      return signals.map((s) => ({ signal: s.signal, value: null, quality: 'bad', timestamp, reason: 'payload is not JSON' }))
     }
-    return signals.map((s): Sample => {
+    const samples: Sample[] = new Array(signals.length)
+    for (let i = 0; i < signals.length; i++) {
+      const s = signals[i]!
       const value = sampleValue(atPath(parsed, s.path))
-      if (value === undefined) return { signal: `${this.device}/${s.name}`, value: null, quality: 'bad', timestamp, reason: `no value at ${s.path}` }
-      return { signal: `${this.device}/${s.name}`, value, quality: 'good', timestamp }
-    })
+      samples[i] = value === undefined ? { signal: s.signal, value: null, quality: 'bad', timestamp, reason: `no value at ${s.source}` } : { signal: s.signal, value, quality: 'good', timestamp }
+    }
+    return samples
   }
 
   status(): CollectorStatus {

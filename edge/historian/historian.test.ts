@@ -1,4 +1,4 @@
-// The historian against a real SQLite file: batching, durability, range queries, downsampling and retention.
+// The historian against a real SQLite file: batching in its writer thread, durability, range queries, downsampling and retention.
 import Database from 'better-sqlite3'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -27,11 +27,63 @@ t.test('samples are written in batches and read back by range', async (t) => {
   t.same(h.range('WC1/state', T0, T0 + 10), [sample('WC1/state', 'running', T0 + 1)])
   t.same(h.range('unknown', T0, T0 + 10), [])
   for (let i = 0; i < 250; i++) h.record(sample('WC1/count', i, T0 + i))
-  t.equal(h.written, 203, 'full batches are written at once, the rest waits for the interval')
+  const last = h.durable()
+  t.equal(h.written, 3, 'the writer thread has not answered yet: nothing new counts as written')
+  await last
+  t.equal(h.written, 253, 'once durable() resolves, every sample recorded before it is written')
   h.close()
   const reopened = new Historian({ file })
   t.equal(reopened.range('WC1/count', T0, T0 + 1000).length, 250, 'everything is there after a reopen')
   reopened.close()
+})
+
+t.test('a batch goes to the writer at the end of the turn; what arrives while it writes goes together next', async (t) => {
+  const file = tempFile(t)
+  const h = new Historian({ file })
+  t.teardown(() => h.close())
+  h.record(sample('WC1/speed', 1, T0))
+  h.record(sample('WC1/speed', 2, T0 + 1))
+  const first = h.durable()
+  await new Promise((resolve) => setImmediate(resolve))
+  // The first batch is with the writer now; these two wait for it and then go as one batch.
+  h.record([sample('WC1/speed', 3, T0 + 2), sample('WC1/state', 'running', T0 + 2), sample('WC1/on', true, T0 + 3)])
+  await first
+  t.equal(h.written, 2, 'the first batch was written alone')
+  await h.durable()
+  t.equal(h.written, 5)
+  t.ok(h.walSyncs >= 2, `the WAL was synced after each commit (${h.walSyncs} syncs)`)
+  t.same(h.range('WC1/speed', T0, T0 + 10).map((s) => s.value), [1, 2, 3])
+  t.same(h.range('WC1/state', T0, T0 + 10).map((s) => s.value), ['running'], 'text values travel beside the shared page')
+  t.same(h.range('WC1/on', T0, T0 + 10).map((s) => s.value), [1], 'booleans are stored as 1 and 0')
+})
+
+t.test('flush() waits for the writer: a query right after it sees every sample', async (t) => {
+  const file = tempFile(t)
+  const h = new Historian({ file, maxBatch: 1000 })
+  t.teardown(() => h.close())
+  for (let i = 0; i < 2500; i++) h.record(sample(`WC1/s${i % 7}`, i, T0 + i))
+  h.flush()
+  t.equal(h.written, 2500, 'written counts every sample once flush() returns')
+  const values = Array.from({ length: 7 }, (_, k) => h.range(`WC1/s${k}`, T0, T0 + 3000).map((s) => s.value)).flat()
+  t.same([...values].sort((a, b) => Number(a) - Number(b)), Array.from({ length: 2500 }, (_, i) => i), 'every value once, across pages and statements of 64 rows')
+})
+
+t.test('a batch the writer cannot write is refused to its waiters; the next one carries its new signals again', async (t) => {
+  const file = tempFile(t)
+  const h = new Historian({ file })
+  t.teardown(() => h.close())
+  h.record(sample('WC1/old', 1, T0))
+  await h.durable()
+  const side = new Database(file)
+  t.teardown(() => side.close())
+  side.exec('ALTER TABLE samples RENAME TO samples_away')
+  h.record(sample('WC1/new', 2, T0 + 1))
+  await t.rejects(h.durable(), /could not write .*samples/, 'durable() rejects: the publication would not be acknowledged')
+  side.exec('ALTER TABLE samples_away RENAME TO samples')
+  h.record(sample('WC1/new', 3, T0 + 2))
+  await h.durable()
+  t.same(h.range('WC1/new', T0, T0 + 10).map((s) => s.value), [3], 'the refused sample is not stored, the next one is')
+  t.same(side.prepare(`SELECT name FROM signals ORDER BY id`).pluck().all(), ['WC1/old', 'WC1/new'], 'the new signal was written with the next batch')
 })
 
 t.test('the samples index is time first, so inserts append', async (t) => {

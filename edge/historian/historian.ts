@@ -1,7 +1,9 @@
-// The historian: machine samples in their own SQLite file, written in batches so telemetry never touches the MES database.
+// The historian: machine samples in their own SQLite file, written in batches by a writer thread, so telemetry never touches the MES database or holds the event loop.
 import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
+import { SamplePage } from './sample-page.ts'
 
 export type Quality = 'good' | 'uncertain' | 'bad'
 
@@ -27,17 +29,55 @@ export interface MinuteAggregate {
 }
 
 export interface HistorianOptions {
+  /** The SQLite file (a path: the writer thread opens it too). */
   file: string
-  /** Largest batch written in one transaction. */
+  /** Largest batch handed to the writer at once. */
   maxBatch?: number
-  /** Longest a sample waits in memory before its batch is written, ms. */
+  /** Longest a sample waits in memory before its batch goes to the writer, ms; 0: at the end of the event-loop turn that recorded it. */
   flushIntervalMs?: number
   /** Raw samples older than this are deleted by `retain()`, ms; aggregates are kept. */
   rawRetentionMs?: number
 }
 
+/** A batch as it travels to the writer thread: a page of shared memory and how many of its rows count. */
+export interface SampleBatch {
+  kind: 'batch'
+  seq: number
+  page: SharedArrayBuffer
+  rows: number
+  /** Text values by row, or null when the batch has none. */
+  text: Array<string | null> | null
+  /** Signals first seen in this batch: [id, name]. */
+  signals: Array<[number, string]>
+}
+
+export type ToHistorianWriter = SampleBatch | { kind: 'close' }
+export type WriterResult = { kind: 'committed'; seq: number; rows: number } | { kind: 'failed'; seq: number; error: string }
+
+export interface WriterData {
+  file: string
+  /** [0]: the last batch seq settled (written or failed); [1]: 1 once the writer's connection is closed; [2]: WAL syncs so far. */
+  shared: Int32Array
+}
+
 const qualityCode: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 }
 const qualityName: Quality[] = ['good', 'uncertain', 'bad']
+
+interface Pending {
+  seq: number
+  promise: Promise<void>
+  resolve: () => void
+  reject: (error: Error) => void
+}
+
+function pending(seq: number): Pending {
+  let resolve = () => {}
+  let reject: (error: Error) => void = () => {}
+  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)))
+  // A batch nobody waits for must not become an unhandled rejection.
+  promise.catch(() => {})
+  return { seq, promise, resolve, reject }
+}
 
 export class Historian {
   readonly #db: Database.Database
@@ -45,19 +85,31 @@ export class Historian {
   readonly #flushIntervalMs: number
   readonly #rawRetentionMs: number
   readonly #signalIds = new Map<string, number>()
-  readonly #insertSignal
-  readonly #insertSample
-  #buffer: Sample[] = []
-  #timer: NodeJS.Timeout | null = null
-  #waiters: Array<() => void> = []
+  #nextSignalId: number
+  /** The page being filled, pages free for reuse, and signals first seen since the last hand-over. */
+  #page: SamplePage
+  readonly #freePages: SamplePage[] = []
+  #newSignals: Array<[number, string]> = []
+  readonly #writer: Worker
+  readonly #results: MessagePort
+  readonly #shared = new Int32Array(new SharedArrayBuffer(12))
+  #scheduled: { timer: NodeJS.Timeout } | { immediate: NodeJS.Immediate } | null = null
+  /** The batch being gathered, and the ones handed to the writer and not yet settled. */
+  #gathering: Pending | null = null
+  readonly #inWriter = new Map<number, Pending & { page: SamplePage; signals: Array<[number, string]> }>()
+  #seq = 0
   #written = 0
+  #failed: Error | null = null
+  #closed = false
 
   constructor(options: HistorianOptions) {
-    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true })
+    mkdirSync(dirname(options.file), { recursive: true })
     this.#db = new Database(options.file)
     this.#db.pragma('journal_mode = WAL')
-    // Telemetry trades the last few hundred milliseconds on a power cut for throughput; as-built data does not.
+    // Telemetry gives up SQLite's sync inside COMMIT for throughput; the writer syncs the WAL itself before anything is acknowledged.
     this.#db.pragma('synchronous = NORMAL')
+    // Downsampling and retention write from this thread and wait their turn behind the writer's batch.
+    this.#db.pragma('busy_timeout = 5000')
     this.#db.exec(`
       CREATE TABLE IF NOT EXISTS signals (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
       CREATE TABLE IF NOT EXISTS samples (ts INTEGER NOT NULL, signal_id INTEGER NOT NULL, value REAL, text TEXT, quality INTEGER NOT NULL);
@@ -70,12 +122,25 @@ export class Historian {
       ) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS watermarks (name TEXT PRIMARY KEY, ts INTEGER NOT NULL);
     `)
-    for (const row of this.#db.prepare('SELECT id, name FROM signals').all() as Array<{ id: number; name: string }>) this.#signalIds.set(row.name, row.id)
-    this.#insertSignal = this.#db.prepare('INSERT INTO signals (name) VALUES (?)')
-    this.#insertSample = this.#db.prepare('INSERT INTO samples (ts, signal_id, value, text, quality) VALUES (?, ?, ?, ?, ?)')
+    let maxId = 0
+    for (const row of this.#db.prepare('SELECT id, name FROM signals').all() as Array<{ id: number; name: string }>) {
+      this.#signalIds.set(row.name, row.id)
+      maxId = Math.max(maxId, row.id)
+    }
+    this.#nextSignalId = maxId + 1
     this.#maxBatch = options.maxBatch ?? 10_000
-    this.#flushIntervalMs = options.flushIntervalMs ?? 20
+    this.#page = new SamplePage(this.#maxBatch)
+    this.#flushIntervalMs = options.flushIntervalMs ?? 0
     this.#rawRetentionMs = options.rawRetentionMs ?? 30 * 86400_000
+    const channel = new MessageChannel()
+    this.#results = channel.port1
+    this.#results.on('message', (result: WriterResult) => this.#settle(result))
+    this.#results.unref()
+    const workerData: WriterData & { results: MessagePort } = { file: options.file, shared: this.#shared, results: channel.port2 }
+    this.#writer = new Worker(new URL('./historian-writer.ts', import.meta.url), { workerData, transferList: [channel.port2] })
+    this.#writer.unref()
+    this.#writer.on('error', (error) => this.#fail(new Error(`the historian writer stopped: ${error.message}`, { cause: error })))
+    this.#writer.on('exit', () => this.#fail(new Error('the historian writer exited')))
   }
 
   /** Samples written to disk so far. */
@@ -83,48 +148,116 @@ export class Historian {
     return this.#written
   }
 
-  /** Queues samples; they are written within flushIntervalMs, or at once when a batch is full. */
+  /** fdatasyncs of the WAL the writer made so far: one per commit (for health and tests). */
+  get walSyncs(): number {
+    return Atomics.load(this.#shared, 2)
+  }
+
+  /**
+   * Queues samples. They go to the writer at the end of this event-loop turn, or, while the writer
+   * is busy with a batch, as soon as it is done (group commit: under load the batches grow and the
+   * writer never falls behind); with flushIntervalMs, after that long; at once when a batch is full.
+   */
   record(samples: Sample | Sample[]): void {
-    if (Array.isArray(samples)) for (const s of samples) this.#buffer.push(s)
-    else this.#buffer.push(samples)
-    if (this.#buffer.length >= this.#maxBatch) this.flush()
-    else this.#timer ??= setTimeout(() => this.flush(), this.#flushIntervalMs)
+    if (Array.isArray(samples)) for (const s of samples) this.#push(s)
+    else this.#push(samples)
+    if (this.#page.full) this.#handOver()
+    else this.#schedule()
   }
 
-  /** Resolves once everything recorded before the call is on disk. */
+  #schedule(): void {
+    if (this.#scheduled !== null || this.#gathering === null) return
+    const handOver = () => this.#handOver()
+    if (this.#flushIntervalMs > 0) this.#scheduled = { timer: setTimeout(handOver, this.#flushIntervalMs) }
+    else if (this.#inWriter.size === 0) this.#scheduled = { immediate: setImmediate(handOver) }
+  }
+
+  #push(s: Sample): void {
+    // A page holds one batch at most: a full one goes to the writer before the next sample.
+    if (this.#page.full) this.#handOver()
+    this.#gathering ??= pending(this.#seq + 1)
+    this.#page.push(s.timestamp, this.#signalId(s.signal), s.value, qualityCode[s.quality])
+  }
+
+  /** Resolves once everything recorded before the call is on disk; rejects if the writer could not write it. */
   durable(): Promise<void> {
-    if (this.#buffer.length === 0) return Promise.resolve()
-    return new Promise((resolve) => this.#waiters.push(resolve))
+    if (this.#failed) return Promise.reject(this.#failed)
+    const last = this.#gathering ?? this.#inWriter.get(this.#seq)
+    return last ? last.promise : Promise.resolve()
   }
 
-  /** Writes the queued samples in one transaction. */
+  /** Hands the gathered samples to the writer. */
+  #handOver(): void {
+    if (this.#scheduled !== null) {
+      if ('timer' in this.#scheduled) clearTimeout(this.#scheduled.timer)
+      else clearImmediate(this.#scheduled.immediate)
+      this.#scheduled = null
+    }
+    const gathering = this.#gathering
+    if (gathering === null) return
+    this.#gathering = null
+    if (this.#failed) {
+      this.#page.reset()
+      return gathering.reject(this.#failed)
+    }
+    const page = this.#page
+    const batch: SampleBatch = { kind: 'batch', seq: ++this.#seq, page: page.memory, rows: page.length, text: page.text, signals: this.#newSignals }
+    this.#page = this.#freePages.pop() ?? new SamplePage(this.#maxBatch)
+    this.#newSignals = []
+    this.#inWriter.set(batch.seq, { ...gathering, page, signals: batch.signals })
+    // While a batch is out, its answer must keep the process alive; an idle historian must not.
+    if (this.#inWriter.size === 1) this.#results.ref()
+    this.#writer.postMessage(batch)
+  }
+
+  #settle(result: WriterResult): void {
+    for (const [seq, p] of this.#inWriter) {
+      if (seq > result.seq) break
+      this.#inWriter.delete(seq)
+      // The writer is done with the page: it can take the next batch (a few are kept, a burst's extra ones go).
+      p.page.reset()
+      if (this.#freePages.length < 4) this.#freePages.push(p.page)
+      if (result.kind === 'committed') {
+        p.resolve()
+        continue
+      }
+      // Signals first seen in a batch that failed are not in the file: they go with the next batch.
+      this.#newSignals.push(...p.signals)
+      p.reject(new Error(result.error))
+    }
+    if (result.kind === 'committed') this.#written += result.rows
+    if (this.#inWriter.size > 0) return
+    this.#results.unref()
+    // What gathered while the writer was busy goes now, in one batch.
+    if (this.#flushIntervalMs === 0 && this.#gathering !== null) this.#handOver()
+  }
+
+  #fail(error: Error): void {
+    if (this.#closed || this.#failed) return
+    this.#failed = error
+    for (const p of this.#inWriter.values()) p.reject(error)
+    this.#inWriter.clear()
+    this.#results.unref()
+    this.#gathering?.reject(error)
+    this.#gathering = null
+  }
+
+  /** Writes everything recorded so far and waits for it (blocking, for a query that must see it, and for close). */
   flush(): void {
-    if (this.#timer) {
-      clearTimeout(this.#timer)
-      this.#timer = null
-    }
-    const batch = this.#buffer
-    const waiters = this.#waiters
-    this.#buffer = []
-    this.#waiters = []
-    if (batch.length > 0) {
-      this.#db.transaction(() => {
-        for (const s of batch) {
-          const numeric = typeof s.value === 'number' ? s.value : typeof s.value === 'boolean' ? Number(s.value) : null
-          const text = typeof s.value === 'string' ? s.value : null
-          this.#insertSample.run(s.timestamp, this.#signalId(s.signal), numeric, text, qualityCode[s.quality])
-        }
-      })()
-      this.#written += batch.length
-    }
-    for (const resolve of waiters) resolve()
+    this.#handOver()
+    if (this.#failed) return
+    const deadline = Date.now() + 10_000
+    while (Atomics.load(this.#shared, 0) < this.#seq && Date.now() < deadline) Atomics.wait(this.#shared, 0, Atomics.load(this.#shared, 0), 100)
+    // The writer's answers are waiting on the port; take them now so durable() and written agree with the file.
+    for (let r = receiveMessageOnPort(this.#results); r !== undefined; r = receiveMessageOnPort(this.#results)) this.#settle(r.message as WriterResult)
   }
 
   #signalId(name: string): number {
     let id = this.#signalIds.get(name)
     if (id === undefined) {
-      id = Number(this.#insertSignal.run(name).lastInsertRowid)
+      id = this.#nextSignalId++
       this.#signalIds.set(name, id)
+      this.#newSignals.push([id, name])
     }
     return id
   }
@@ -158,7 +291,8 @@ export class Historian {
         .run(mark, until)
       folded = result.changes
       this.#db.prepare(`INSERT OR REPLACE INTO watermarks (name, ts) VALUES ('minutes', ?)`).run(until)
-    })()
+      // IMMEDIATE: take the write lock first (waiting behind the writer thread's batch), never fail to upgrade a read.
+    }).immediate()
     return folded
   }
 
@@ -186,7 +320,13 @@ export class Historian {
   }
 
   close(): void {
+    if (this.#closed) return
     this.flush()
+    this.#closed = true
+    // The writer closes its connection first, so that this last close checkpoints and removes the WAL.
+    this.#writer.postMessage({ kind: 'close' } satisfies ToHistorianWriter)
+    Atomics.wait(this.#shared, 1, 0, 2000)
+    this.#results.close()
     this.#db.close()
   }
 }

@@ -1,0 +1,111 @@
+// The telemetry benchmark's figures and notes, from what its runs measured.
+import type { TelemetryOptions } from '../telemetry.ts'
+import type { BenchResult } from './figures.ts'
+import type { PacedResult } from './paced-load.ts'
+import { mib, type CpuTime } from './proc-stats.ts'
+import { ms, summarize } from './stats.ts'
+import type { PublisherReport } from './telemetry-publisher.ts'
+
+/** One timed run of the publisher into a target, first publication to last sample stored (or relayed). */
+export interface Throughput {
+  samples: number
+  seconds: number
+  perSecond: number
+  publisher: PublisherReport
+  /** CPU of the target's processes during the run, and RSS of its main one sampled every 100 ms. */
+  cpu: CpuTime
+  rssKb: number[]
+}
+
+export interface CompletionCost {
+  quiet: PacedResult[]
+  loaded: PacedResult[]
+  telemetry: PublisherReport[]
+}
+
+export interface Measured {
+  o: TelemetryOptions
+  rounds: Map<string, { warmup: Throughput; runs: Throughput[] }>
+  cost: CompletionCost
+  /** Rows in the gateway's historian after its last run. */
+  stored: number
+  mosquittoVersion: string
+  nodeRed: string
+}
+
+const cpuSeconds = (t: Throughput) => t.cpu.user + t.cpu.system
+const cpuShare = (t: Throughput) => (100 * cpuSeconds(t)) / t.seconds
+const cpuPerSample = (runs: Throughput[]) => (runs.reduce((n, t) => n + cpuSeconds(t), 0) / runs.reduce((n, t) => n + t.samples, 0)) * 1e6
+const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / Math.max(1, values.length)
+const best = (runs: Throughput[]) => runs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a))
+const telemetryRate = (reports: PublisherReport[], k: number) => reports.reduce((n, r) => n + r.acknowledged * k, 0) / reports.reduce((n, r) => n + (r.lastAckAt - r.firstSentAt) / 1000, 0)
+const listed = (runs: Throughput[]) => runs.map((r) => r.perSecond.toFixed(0)).join(', ')
+
+function runsOf(m: Measured, name: string): { warmup: Throughput; runs: Throughput[] } {
+  const found = m.rounds.get(name)
+  if (!found || found.runs.length === 0) throw new Error(`no telemetry runs for ${name}`)
+  return found
+}
+
+/** Every sample the gateway acknowledged must be in the historian; none it was never sent may be. */
+function checkStored(m: Measured): string {
+  const k = m.o.samplesPerMessage
+  const g = runsOf(m, 'gateway')
+  const reports = [g.warmup.publisher, ...g.runs.map((r) => r.publisher), ...m.cost.telemetry]
+  const acknowledged = reports.reduce((n, r) => n + r.acknowledged, 0) * k
+  const sent = reports.reduce((n, r) => n + r.sent, 0) * k
+  if (m.stored < acknowledged || m.stored > sent) throw new Error(`the gateway acknowledged ${acknowledged} samples (of ${sent} sent) but its historian holds ${m.stored}`)
+  return `Afterwards the historian held ${m.stored} rows for the ${acknowledged} samples the gateway acknowledged over all its runs (${sent} sent).`
+}
+
+function notes(m: Measured): string[] {
+  const { o, cost } = m
+  const [gateway, relay, red] = ['gateway', 'mosquitto', 'node-red'].map((n) => runsOf(m, n).runs) as [Throughput[], Throughput[], Throughput[]]
+  const g = best(gateway)
+  const quiet = summarize(cost.quiet.flatMap((r) => r.latencies))
+  const loaded = summarize(cost.loaded.flatMap((r) => r.latencies))
+  return [
+    `One publisher program (bench/lib/telemetry-publisher.ts, its own process, a lean MQTT 3.1.1 client) for all three targets: ${o.connections} connections, one device account each, a window of ${o.window} unacknowledged QoS 1 PUBLISH per connection, each message \`{"p0":…,"p${o.samplesPerMessage - 1}":…}\` with ${o.samplesPerMessage} numeric samples on \`devices/<device>/telemetry\`. ` +
+      `Every target is started before the first run and gets a warm-up of ${o.warmupMessages} messages per connection; then ${o.rounds} rounds of one timed run per target (${g.samples} samples each), the order rotated every round, each run timed from the first PUBLISH written to the last sample seen where the target puts it (wall-clock ms shared by the processes). ` +
+      `The machine is shared and noisy: each figure is the target's best run, and the ratios are of best runs. All runs, samples/s — gateway: ${listed(gateway)}; Mosquitto: ${listed(relay)}; Node-RED: ${listed(red)}.`,
+    `Gateway (\`node bin/takt.ts edge\`, its own process): the embedded broker with scrypt-hashed accounts and ACLs, an MQTT JSON device per connection whose profile maps p0…p${o.samplesPerMessage - 1} to ${o.samplesPerMessage} signals of kind value; the gateway acknowledges a PUBLISH only once its samples are in historian.db and the WAL is synced. ` +
+      `The end is when the bench, polling historian.db on its own read-only connection every 5 ms, sees the last row. Best run: ${g.samples} samples in ${g.seconds.toFixed(2)} s, PUBACK after publish p50 ${ms(g.publisher.ackMs.p50)} ms, p99 ${ms(g.publisher.ackMs.p99)} ms, ` +
+      `${cpuShare(g).toFixed(0)}% of one core (all threads, /proc/<pid>/stat), ${((100 * g.cpu.system) / cpuSeconds(g)).toFixed(0)}% of it in the kernel; RSS sampled every 100 ms. CPU per sample over all runs: gateway ${cpuPerSample(gateway).toFixed(2)} µs, Mosquitto + subscriber ${cpuPerSample(relay).toFixed(2)} µs, Mosquitto + Node-RED ${cpuPerSample(red).toFixed(2)} µs. ${checkStored(m)}`,
+    `Mosquitto ${m.mosquittoVersion} (Debian, its own process on a free port, a password file and ACLs like the gateway's accounts, no persistence, max_inflight_messages 1000, max_queued_messages 10,000,000) relaying to one QoS 1 subscriber (bench/lib/telemetry-subscriber.ts, its own process, a PUBACK for every message) that counts; ` +
+      `the end is when the subscriber reads the last message. Nothing is stored: this is what a plain broker relays with this publisher.`,
+    `${m.nodeRed} Node-RED has a Mosquitto of its own, set up like the relay's; the publisher sends to it, and the end is when the bench, polling the flow's SQLite file every 5 ms, sees the last row.`,
+    `Completions with and without telemetry, on the same gateway after the telemetry runs: the benchmark line (bench/lib/bench-line.ts) set up over the API, ${Math.round(o.fixedRate * 3)} completions at ${o.fixedRate}/s to warm up, then ${2 * o.segments} segments of ${o.segmentSeconds} s at an even ${o.fixedRate}/s (bench/lib/paced-load.ts, open loop), alternately without telemetry and while the publisher ran flat out into the gateway (started 1 s before the segment). ` +
+      `Without telemetry: p50 ${ms(quiet.p50)} ms, p99 ${ms(quiet.p99)} ms, max ${ms(quiet.max)} ms over ${quiet.count}; with it: p50 ${ms(loaded.p50)} ms, p99 ${ms(loaded.p99)} ms, max ${ms(loaded.max)} ms over ${loaded.count}, while the gateway stored ${telemetryRate(cost.telemetry, o.samplesPerMessage).toFixed(0)} samples/s.`,
+  ]
+}
+
+export function report(m: Measured): BenchResult {
+  const { o, cost } = m
+  const gateway = best(runsOf(m, 'gateway').runs)
+  const relay = best(runsOf(m, 'mosquitto').runs)
+  const red = best(runsOf(m, 'node-red').runs)
+  const gatewayRuns = runsOf(m, 'gateway').runs
+  const rss = gatewayRuns.flatMap((r) => r.rssKb)
+  const quiet = summarize(cost.quiet.flatMap((r) => r.latencies))
+  const loaded = summarize(cost.loaded.flatMap((r) => r.latencies))
+  return {
+    title: 'QoS 1 telemetry into the historian, end to end',
+    notes: notes(m),
+    figures: [
+      { label: 'Gateway: samples per second, first publish to last row in historian.db', value: gateway.perSecond, unit: '/s', digits: 0, target: { kind: 'min', value: 60_000 } },
+      { label: 'Mosquitto: samples per second relayed to a QoS 1 subscriber', value: relay.perSecond, unit: '/s', digits: 0 },
+      { label: 'Ratio gateway ÷ Mosquitto relay', value: gateway.perSecond / relay.perSecond, unit: '×', digits: 2, target: { kind: 'min', value: 1 } },
+      { label: 'Node-RED (MQTT in → SQLite): samples per second stored', value: red.perSecond, unit: '/s', digits: 0 },
+      { label: 'Ratio gateway ÷ Node-RED', value: gateway.perSecond / red.perSecond, unit: '×', digits: 2, target: { kind: 'min', value: 3 } },
+      { label: 'Gateway PUBACK p99 (publish → on disk → acknowledged)', value: gateway.publisher.ackMs.p99, unit: 'ms', digits: 1 },
+      { label: 'Gateway CPU per sample', value: cpuPerSample(gatewayRuns), unit: 'µs', digits: 2 },
+      { label: 'Gateway CPU during its best run', value: cpuShare(gateway), unit: '% of a core', digits: 0 },
+      { label: 'Gateway RSS under telemetry load, mean', value: mib(mean(rss)), unit: 'MiB', digits: 1 },
+      { label: 'Gateway RSS under telemetry load, peak', value: mib(Math.max(...rss)), unit: 'MiB', digits: 1 },
+      { label: `Completion p99 at an even ${o.fixedRate}/s, no telemetry`, value: quiet.p99, unit: 'ms', digits: 2 },
+      { label: `Completion p99 at an even ${o.fixedRate}/s, telemetry flat out`, value: loaded.p99, unit: 'ms', digits: 2 },
+      { label: 'Completion p99 difference (what telemetry costs the MES path)', value: loaded.p99 - quiet.p99, unit: 'ms', digits: 2 },
+      { label: 'Telemetry stored meanwhile', value: telemetryRate(cost.telemetry, o.samplesPerMessage), unit: '/s', digits: 0 },
+    ],
+  }
+}

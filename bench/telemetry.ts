@@ -1,0 +1,201 @@
+// Benchmark 3: QoS 1 telemetry into the gateway's historian end to end, against Mosquitto relaying and a Node-RED flow, and what it costs an operator's completion.
+import type { BenchResult } from './lib/figures.ts'
+import { tempDir } from './lib/cleanup.ts'
+import { runPaced, type PacedResult } from './lib/paced-load.ts'
+import { readCpuTime, sampleRss, type CpuTime } from './lib/proc-stats.ts'
+import { ms, summarize } from './lib/stats.ts'
+import { countRows, spawnNodeScript } from './lib/telemetry-children.ts'
+import { startTelemetryGateway, telemetryTopic, type TelemetryGateway } from './lib/telemetry-gateway.ts'
+import { prepareLine, recordedGood, startRuns } from './lib/telemetry-line.ts'
+import type { PublisherPlan, PublisherReport } from './lib/telemetry-publisher.ts'
+import { report, type CompletionCost, type Throughput } from './lib/telemetry-report.ts'
+import { gatewayTarget, nodeRedTarget, relayTarget, type Target, type TargetSetup } from './lib/telemetry-targets.ts'
+
+export interface TelemetryOptions {
+  /** Publisher connections, one device (and account) each. */
+  connections: number
+  /** Unacknowledged QoS 1 messages per connection. */
+  window: number
+  samplesPerMessage: number
+  /** One timed run, per connection; every target first gets a warm-up of `warmupMessages` per connection. */
+  messagesPerConnection: number
+  warmupMessages: number
+  /** Timed runs per target, interleaved (gateway, Mosquitto, Node-RED, then rotated): the best counts. */
+  rounds: number
+  /** Completions per second, evenly paced, in alternating segments with and without the telemetry load. */
+  fixedRate: number
+  segmentSeconds: number
+  segments: number
+  /** Extra node flags for the gateway process, e.g. ['--cpu-prof', '--cpu-prof-dir=…']. */
+  gatewayNodeArgs: string[]
+}
+
+export const defaultTelemetryOptions: TelemetryOptions = {
+  connections: 4,
+  window: 100,
+  samplesPerMessage: 10,
+  messagesPerConnection: 15_000,
+  warmupMessages: 3_000,
+  rounds: 3,
+  fixedRate: 200,
+  segmentSeconds: 5,
+  segments: 3,
+  gatewayNodeArgs: [],
+}
+
+const adminToken = 'bench-telemetry-admin-token-0123456789'
+const password = 'bench telemetry device secret'
+const readerName = 'bench-reader'
+const log = (message: string) => process.stdout.write(`  ${message}\n`)
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const deviceNames = (o: TelemetryOptions) => Array.from({ length: o.connections }, (_, i) => `tdev${i + 1}`)
+const rate = (samples: number, fromMs: number, toMs: number) => samples / ((toMs - fromMs) / 1000)
+
+function planFor(port: number, o: TelemetryOptions, run: { messages: number } | { seconds: number }, valueBase: number): PublisherPlan {
+  return {
+    host: '127.0.0.1',
+    port,
+    devices: deviceNames(o).map((d) => ({ clientId: d, username: d, password, topic: telemetryTopic(d) })),
+    window: o.window,
+    samplesPerMessage: o.samplesPerMessage,
+    messagesPerConnection: 'messages' in run ? run.messages : null,
+    seconds: 'seconds' in run ? run.seconds : null,
+    valueBase,
+  }
+}
+
+/** Runs the publisher program in its own process and returns its report. */
+async function publish(plan: PublisherPlan): Promise<PublisherReport> {
+  const child = spawnNodeScript('publisher', 'bench/lib/telemetry-publisher.ts', plan)
+  try {
+    return await child.line<PublisherReport>((v) => 'acknowledged' in v, 300_000)
+  } finally {
+    await child.stop()
+  }
+}
+
+const cpuOf = (pids: number[]): CpuTime => pids.map(readCpuTime).reduce((a, b) => ({ user: a.user + b.user, system: a.system + b.system }), { user: 0, system: 0 })
+
+/** One run of `messages` per connection into a target, first PUBLISH written to the last sample arrived. */
+async function timedRun(target: Target, o: TelemetryOptions, messages: number, valueBase: number): Promise<Throughput> {
+  const samples = o.connections * messages * o.samplesPerMessage
+  const arrived = await target.arrival(samples)
+  const before = cpuOf(target.pids)
+  const rss = sampleRss(target.rssPid, 100)
+  const [publisher, at] = await Promise.all([publish(planFor(target.port, o, { messages }, valueBase)), arrived()])
+  const after = cpuOf(target.pids)
+  const cpu = { user: after.user - before.user, system: after.system - before.system }
+  return { samples, seconds: (at - publisher.firstSentAt) / 1000, perSecond: rate(samples, publisher.firstSentAt, at), publisher, cpu, rssKb: rss.stop() }
+}
+
+/** A warm-up for every target, then `rounds` timed runs each, the order rotated every round. */
+async function throughputRounds(targets: Target[], o: TelemetryOptions): Promise<Map<string, { warmup: Throughput; runs: Throughput[] }>> {
+  const results = new Map<string, { warmup: Throughput; runs: Throughput[] }>()
+  for (const t of targets) results.set(t.name, { warmup: await timedRun(t, o, o.warmupMessages, 0), runs: [] })
+  for (let round = 0; round < o.rounds; round++) {
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[(i + round) % targets.length]!
+      const run = await timedRun(t, o, o.messagesPerConnection, (round + 1) * 1e8)
+      results.get(t.name)!.runs.push(run)
+      const cpuUs = ((run.cpu.user + run.cpu.system) / run.samples) * 1e6
+      log(`round ${round + 1}, ${t.name}: ${run.samples} samples in ${run.seconds.toFixed(2)} s = ${run.perSecond.toFixed(0)}/s, PUBACK p99 ${ms(run.publisher.ackMs.p99)} ms, ${cpuUs.toFixed(2)} µs CPU per sample`)
+    }
+  }
+  return results
+}
+
+/** Paced completions, one segment at a time, every other segment while the publisher runs flat out into the same gateway. */
+async function completionCost(gw: TelemetryGateway, o: TelemetryOptions): Promise<CompletionCost> {
+  const prepared = await prepareLine(gw.url, adminToken, 1)
+  const perSegment = Math.round(o.fixedRate * o.segmentSeconds)
+  const warm = Math.round(o.fixedRate * 3)
+  const runs = await startRuns(prepared, warm + 2 * o.segments * perSegment)
+  // Setting up wrote a long WAL; give the checkpointer an idle moment so that its catch-up is not what gets measured.
+  await sleep(2000)
+  const load = { url: gw.url, token: prepared.operator.token, rate: o.fixedRate, maxInFlight: 500 }
+  await runPaced({ ...load, runIds: runs.slice(0, warm), seconds: 3 })
+  const quiet: PacedResult[] = []
+  const loaded: PacedResult[] = []
+  const telemetry: PublisherReport[] = []
+  let next = warm
+  for (let i = 0; i < 2 * o.segments; i++) {
+    const runIds = runs.slice(next, (next += perSegment))
+    if (i % 2 === 0) {
+      quiet.push(await runPaced({ ...load, runIds, seconds: o.segmentSeconds }))
+      continue
+    }
+    // The publisher starts a second early, so the completions meet it at full speed, and stops after them.
+    const publishing = publish(planFor(gw.mqttPort, o, { seconds: o.segmentSeconds + 1.5 }, (10 + i) * 1e8))
+    await sleep(1000)
+    loaded.push(await runPaced({ ...load, runIds, seconds: o.segmentSeconds }))
+    telemetry.push(await publishing)
+  }
+  const recorded = await recordedGood(prepared)
+  const acknowledged = [...quiet, ...loaded].reduce((n, r) => n + r.ok, warm)
+  if (recorded < acknowledged) throw new Error(`the gateway acknowledged ${acknowledged} completions but recorded ${recorded}`)
+  const cost = { quiet, loaded, telemetry }
+  log(`completions at an even ${o.fixedRate}/s: p99 ${ms(summarize(quiet.flatMap((r) => r.latencies)).p99)} ms without telemetry, ${ms(summarize(loaded.flatMap((r) => r.latencies)).p99)} ms with it`)
+  return cost
+}
+
+/** Shorter runs for a smoke test (`--quick`): the figures are not comparable. */
+export const quickTelemetryOptions: Partial<TelemetryOptions> = { messagesPerConnection: 6_000, warmupMessages: 1_000, rounds: 2, segmentSeconds: 3, segments: 2 }
+
+export async function benchTelemetry(options: Partial<TelemetryOptions> = {}): Promise<BenchResult> {
+  const o: TelemetryOptions = { ...defaultTelemetryOptions, ...options }
+  const dir = tempDir('telemetry')
+  const setup: TargetSetup = { dir: dir.path, devices: deviceNames(o), readerName, password, samplesPerMessage: o.samplesPerMessage }
+  const targets: Target[] = []
+  try {
+    const gw = await startTelemetryGateway({ dataDir: dir.path, adminToken, devices: setup.devices, password, samplesPerMessage: o.samplesPerMessage, workCenterId: 'BWC-TELEMETRY', nodeArgs: o.gatewayNodeArgs })
+    targets.push(gatewayTarget(gw))
+    const perRun = o.connections * o.messagesPerConnection
+    const relay = await relayTarget(setup, Array.from({ length: o.rounds + 1 }, (_, i) => o.connections * o.warmupMessages + i * perRun))
+    targets.push(relay)
+    const red = await nodeRedTarget(setup)
+    targets.push(red)
+    const rounds = await throughputRounds(targets, o)
+    const cost = await completionCost(gw, o)
+    const stored = countRows(gw.historianFile, 'samples')
+    return report({ o, rounds, cost, stored, mosquittoVersion: relay.version, nodeRed: red.description })
+  } finally {
+    for (const t of targets.reverse()) await t.stop()
+    await dir.remove()
+  }
+}
+
+/** While working on the ingest path: the gateway's throughput runs and the completions' cost, without the peers. */
+async function gatewayOnly(o: TelemetryOptions): Promise<void> {
+  const dir = tempDir('telemetry')
+  const gw = await startTelemetryGateway({ dataDir: dir.path, adminToken, devices: deviceNames(o), password, samplesPerMessage: o.samplesPerMessage, workCenterId: 'BWC-TELEMETRY', nodeArgs: o.gatewayNodeArgs })
+  try {
+    await throughputRounds([gatewayTarget(gw)], o)
+    await completionCost(gw, o)
+  } finally {
+    await gw.stop()
+    await dir.remove()
+  }
+}
+
+/** `node bench/telemetry.ts [--quick]`: this benchmark alone, printed, nothing recorded. */
+async function main(): Promise<void> {
+  const { parseArgs } = await import('node:util')
+  const { printResult } = await import('./lib/figures.ts')
+  const { cleanupAll } = await import('./lib/cleanup.ts')
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, samples: { type: 'string' }, connections: { type: 'string' }, window: { type: 'string' }, messages: { type: 'string' }, 'gateway-only': { type: 'boolean' }, 'cpu-prof': { type: 'string' } } })
+  const o: TelemetryOptions = { ...defaultTelemetryOptions, ...(values.quick ? quickTelemetryOptions : {}) }
+  if (values.samples) o.samplesPerMessage = Number(values.samples)
+  if (values.connections) o.connections = Number(values.connections)
+  if (values.window) o.window = Number(values.window)
+  if (values.messages) o.messagesPerConnection = Number(values.messages)
+  if (values['cpu-prof']) o.gatewayNodeArgs = ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`]
+  process.once('SIGINT', () => void cleanupAll().finally(() => process.exit(130)))
+  try {
+    if (values['gateway-only']) return void (await gatewayOnly(o))
+    printResult(await benchTelemetry(o))
+  } finally {
+    await cleanupAll()
+  }
+}
+
+if (import.meta.main) await main()
