@@ -1,0 +1,76 @@
+// The gateway's API from the page: JSON with the session token, problem+json refusals as ApiError, a lost link as LinkError.
+
+/** A refusal or error answered by the gateway (RFC 9457 problem details). */
+export class ApiError extends Error {
+  /** @param {number} status @param {{ code?: string, detail?: string, title?: string } & Record<string, unknown>} body */
+  constructor(status, body) {
+    super(body.detail || body.title || `HTTP ${status}`)
+    this.status = status
+    this.code = body.code || 'http_error'
+    this.detail = body.detail || this.message
+    this.body = body
+  }
+}
+
+/** The gateway did not answer: the network or the gateway is down. */
+export class LinkError extends Error {}
+
+/**
+ * @typedef {{ token(): string | null, onUnauthorized(): void, onLink(up: boolean): void, timeoutMs?: number }} ApiOptions
+ * @param {ApiOptions} options
+ */
+export function createApi(options) {
+  const timeoutMs = options.timeoutMs ?? 15000
+
+  /** @param {string} method @param {string} path @param {unknown} [body] @param {{ anonymous?: boolean }} [flags] */
+  async function request(method, path, body, flags = {}) {
+    /** @type {Record<string, string>} */
+    const headers = { accept: 'application/json' }
+    const token = options.token()
+    if (token && !flags.anonymous) headers.authorization = `Bearer ${token}`
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    let res
+    try {
+      res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs), cache: 'no-store' })
+    } catch (error) {
+      options.onLink(false)
+      throw new LinkError(error instanceof Error ? error.message : String(error))
+    }
+    options.onLink(true)
+    const text = await res.text()
+    /** @type {any} */
+    let parsed = {}
+    try {
+      parsed = text ? JSON.parse(text) : {}
+    } catch {
+      parsed = { detail: text }
+    }
+    if (res.status === 401 && !flags.anonymous) options.onUnauthorized()
+    if (!res.ok) throw new ApiError(res.status, parsed)
+    return parsed
+  }
+
+  return {
+    request,
+    /** @param {string} path */
+    get: (path) => request('GET', path),
+    /** @param {string} path @param {unknown} [body] */
+    post: (path, body) => request('POST', path, body),
+    /** @param {string} path @param {unknown} body */
+    put: (path, body) => request('PUT', path, body),
+    /** A GET that answers null on 404: for features another part of the gateway may not have yet. @param {string} path */
+    async optional(path) {
+      try {
+        return await request('GET', path)
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) return null
+        throw error
+      }
+    },
+  }
+}
+
+/** @typedef {ReturnType<typeof createApi>} Api */
+
+/** A path segment or query value, escaped. @param {string | number} value */
+export const enc = (value) => encodeURIComponent(String(value))

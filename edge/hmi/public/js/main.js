@@ -1,0 +1,191 @@
+// The HMI's shell: language, session, views by role, the live link and its banner, idle logout.
+import { createApi } from './api.js'
+import { h, fill } from './dom.js'
+import { languages, language, preferredLanguage, setLanguage, t } from './i18n.js'
+import { createLive } from './live.js'
+import { installScanner, setScanTarget } from './scan.js'
+import { hasRole, idleWatch, loadSession, saveSession } from './session.js'
+import * as board from './views/board.js'
+import * as login from './views/login.js'
+import * as quality from './views/quality.js'
+import * as terminal from './views/terminal.js'
+
+/**
+ * @typedef {{ onLive?(event: import('./live.js').LiveEvent): void, refresh?(): void, unmount?(): void }} MountedView
+ * @typedef {{ mount(root: HTMLElement, ctx: any): MountedView | Promise<MountedView> }} ViewModule
+ */
+
+/** Which roles see which view; the first the person may see is their start page. */
+const views = /** @type {Array<{ name: string, module: ViewModule, roles: string[] }>} */ ([
+  { name: 'terminal', module: terminal, roles: ['operator', 'lead'] },
+  { name: 'board', module: board, roles: ['lead', 'maintenance'] },
+  { name: 'quality', module: quality, roles: ['quality', 'lead'] },
+])
+
+/** Where each role starts: an operator at the terminal, a lead at the board. */
+const startView = /** @type {Record<string, string>} */ ({ operator: 'terminal', lead: 'board', maintenance: 'board', quality: 'quality', admin: 'board' })
+
+const idle = { badgeMs: 10 * 60_000, passwordMs: 30 * 60_000, warnMs: 60_000 }
+
+const main = /** @type {HTMLElement} */ (document.getElementById('main'))
+const nav = /** @type {HTMLElement} */ (document.getElementById('nav'))
+const who = /** @type {HTMLElement} */ (document.getElementById('who'))
+const logoutButton = /** @type {HTMLButtonElement} */ (document.getElementById('logout'))
+const linkBanner = /** @type {HTMLElement} */ (document.getElementById('link-banner'))
+const idleBanner = /** @type {HTMLElement} */ (document.getElementById('idle-banner'))
+
+let session = loadSession()
+/** @type {MountedView | null} */
+let mounted = null
+/** @type {Set<string>} */
+let capabilities = new Set()
+let linkUp = true
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let linkTimer
+let loginMessage = ''
+
+const api = createApi({ token: () => session?.token ?? null, onUnauthorized: () => endSession('login.expired'), onLink: setLink })
+const live = createLive({
+  token: () => session?.token ?? null,
+  onEvent: (event) => mounted?.onLive?.(event),
+  onState: (state) => setLink(state === 'up'),
+  onResync: () => mounted?.refresh?.(),
+  onUnauthorized: () => endSession('login.expired'),
+})
+
+/** The banner says the link is down for as long as it is, and that it is back for a few seconds. @param {boolean} up */
+function setLink(up) {
+  if (up === linkUp) return
+  linkUp = up
+  clearTimeout(linkTimer)
+  linkBanner.className = `banner ${up ? 'ok' : 'error'}`
+  linkBanner.dataset.link = up ? 'back' : 'down'
+  fill(linkBanner, up ? t('link.back') : t('link.down'))
+  linkBanner.hidden = false
+  if (up) linkTimer = setTimeout(() => (linkBanner.hidden = true), 4000)
+}
+
+function route() {
+  const [name = '', ...params] = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent)
+  return { name, params }
+}
+
+/** @param {string} hash */
+export function navigate(hash) {
+  if (location.hash === hash) void render()
+  else location.hash = hash
+}
+
+function allowedViews() {
+  return views.filter((v) => hasRole(session, ...v.roles))
+}
+
+function homeView() {
+  const allowed = allowedViews()
+  const preferred = (session?.roles ?? []).map((r) => startView[r]).find((name) => allowed.some((v) => v.name === name))
+  return preferred ?? allowed[0]?.name ?? ''
+}
+
+function renderChrome() {
+  const allowed = session ? allowedViews() : []
+  const current = route().name
+  fill(nav, allowed.map((v) => h('a', { href: `#/${v.name}`, 'aria-current': v.name === current ? 'page' : undefined }, t(`nav.${v.name}`))))
+  nav.hidden = allowed.length === 0
+  fill(who, session ? `${session.name}` : '')
+  logoutButton.hidden = !session
+}
+
+async function render() {
+  mounted?.unmount?.()
+  mounted = null
+  setScanTarget(null)
+  renderChrome()
+  const r = route()
+  const ctx = { api, session, route: r, navigate, capabilities, onLogin: startSession, message: loginMessage }
+  if (!session) {
+    mounted = await login.mount(main, ctx)
+    return
+  }
+  const allowed = allowedViews()
+  const view = allowed.find((v) => v.name === r.name)
+  if (!view) {
+    if (allowed[0]) navigate(`#/${homeView()}`)
+    else fill(main, h('p', null, t('app.noView')))
+    return
+  }
+  mounted = await view.module.mount(main, ctx)
+}
+
+/** The OpenAPI document lists what this gateway can do: features other work adds (downtime classification) show up only once they exist. */
+async function loadCapabilities() {
+  try {
+    const doc = await api.get('/openapi.json')
+    capabilities = new Set(Object.keys(doc.paths ?? {}))
+  } catch {
+    capabilities = new Set()
+  }
+}
+
+/** @param {{ token: string, expiresAt: string }} login @param {'badge' | 'password'} via */
+async function startSession(login, via) {
+  session = { token: login.token, expiresAt: login.expiresAt, personId: '', name: '', roles: [], kind: 'person', via }
+  const me = await api.get('/api/v1/auth/me')
+  session = { ...session, personId: me.id, name: me.name, roles: me.roles, kind: me.kind }
+  saveSession(session)
+  loginMessage = ''
+  await loadCapabilities()
+  live.start()
+  navigate(`#/${homeView()}`)
+}
+
+/** @param {string} [why] message key shown on the login page */
+async function endSession(why) {
+  if (!session) return
+  const token = session.token
+  session = null
+  saveSession(null)
+  live.stop()
+  loginMessage = why ? t(why) : ''
+  // Best effort: the token is forgotten here whatever the gateway answers.
+  fetch('/api/v1/auth/logout', { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(() => {})
+  navigate('#/login')
+}
+
+function setUpLanguage() {
+  const select = /** @type {HTMLSelectElement} */ (document.getElementById('lang'))
+  fill(select, Object.entries(languages).map(([code, name]) => h('option', { value: code, lang: code }, name)))
+  select.value = language()
+  select.addEventListener('change', async () => {
+    await setLanguage(select.value)
+    await render()
+  })
+}
+
+async function boot() {
+  await setLanguage(preferredLanguage())
+  setUpLanguage()
+  installScanner()
+  logoutButton.addEventListener('click', () => endSession())
+  window.addEventListener('hashchange', () => void render())
+  idleWatch({
+    idleMs: () => (session?.via === 'badge' ? idle.badgeMs : idle.passwordMs),
+    warnMs: idle.warnMs,
+    onWarn: (seconds) => {
+      if (!session) return
+      idleBanner.hidden = false
+      fill(idleBanner, t('idle.warn', { seconds }))
+    },
+    onActive: () => (idleBanner.hidden = true),
+    onTimeout: () => {
+      idleBanner.hidden = true
+      if (session) void endSession('idle.loggedOut')
+    },
+  })
+  if (session) {
+    await loadCapabilities()
+    live.start()
+  }
+  await render()
+}
+
+void boot()
