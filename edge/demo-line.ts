@@ -1,4 +1,4 @@
-// A sample line for the demo and the tests: three work centers making a serialized bracket.
+// A sample line for the demo and the tests: three work centers making a serialized bracket, and a labeler that packs it.
 import type { Bom, Equipment, Material, MaterialLot, Person, Routing } from './core/model.ts'
 
 export const demoEquipment: Equipment[] = [
@@ -8,6 +8,8 @@ export const demoEquipment: Equipment[] = [
   { id: 'WC-PRESS', level: 'work_center', name: 'Press 1', parentId: 'L1', ratedCycleTimeS: 20 },
   { id: 'WC-WELD', level: 'work_center', name: 'Weld cell', parentId: 'L1', ratedCycleTimeS: 45 },
   { id: 'WC-TEST', level: 'work_center', name: 'Leak test', parentId: 'L1', ratedCycleTimeS: 30 },
+  // Not in the routing: a machine whose state, counts and OEE the line follows without operations booked to it.
+  { id: 'WC-PACK', level: 'work_center', name: 'Pack and label', parentId: 'L1', ratedCycleTimeS: 24 },
 ]
 
 export const demoMaterials: Material[] = [

@@ -44,23 +44,38 @@ export class SparkplugDevice implements MachineAdapter {
     return `${this.#cfg.broker} ${topicOf(this.#cfg.groupId, 'DDATA', this.#cfg.edgeNodeId, this.#deviceId)}`
   }
 
+  /**
+   * Connects and keeps reconnecting, as a device on the line does: the broker (the gateway) may start
+   * after the simulator, or restart. Every (re)connection births again.
+   */
   async #connect(): Promise<void> {
     const death = encodePayload({ timestamp: this.#now(), metrics: [{ name: 'bdSeq', datatype: DataType.Int64, value: BigInt(this.#bdSeq) }] })
-    const client = await mqtt.connectAsync(this.#cfg.broker, {
+    const client = mqtt.connect(this.#cfg.broker, {
       protocolVersion: 4,
       clean: true,
       reconnectPeriod: 1000,
+      // No store and forward: data made while offline is dropped, and a reconnection births with current values.
+      queueQoSZero: false,
       clientId: `takt-sim-${this.#machine.name}`,
       ...(this.#cfg.username ? { username: this.#cfg.username, password: this.#cfg.password ?? '' } : {}),
       // tck-id-payloads-ndeath-will-message: the death is registered as the will, with this session's bdSeq.
       will: { topic: topicOf(this.#cfg.groupId, 'NDEATH', this.#cfg.edgeNodeId), payload: death, qos: 1, retain: false },
     })
     this.#client = client
+    // A broker that is not up yet, or refuses the credentials, is retried; the reason is kept for status.
+    client.on('error', (error) => (this.lastError = error.message))
     client.on('message', (_topic, bytes) => this.#command(bytes))
-    client.on('connect', () => void this.#birth())
-    await client.subscribeAsync(topicOf(this.#cfg.groupId, 'NCMD', this.#cfg.edgeNodeId), { qos: 0 })
-    await this.#birth()
+    client.on('connect', () => {
+      this.lastError = null
+      void client
+        .subscribeAsync(topicOf(this.#cfg.groupId, 'NCMD', this.#cfg.edgeNodeId), { qos: 0 })
+        .then(() => this.#birth())
+        .catch((error: Error) => (this.lastError = error.message))
+    })
   }
+
+  /** Why the device is not connected, while it is not. */
+  lastError: string | null = null
 
   #now(): number {
     return Date.now() + this.#skewMs
@@ -69,7 +84,7 @@ export class SparkplugDevice implements MachineAdapter {
   #command(bytes: Buffer): void {
     try {
       const p = decodePayload(bytes)
-      if (p.metrics.some((m) => m.name === 'Node Control/Rebirth' && m.value === true)) void this.#birth()
+      if (p.metrics.some((m) => m.name === 'Node Control/Rebirth' && m.value === true)) void this.#birth().catch(() => {})
     } catch {
       // A command that does not decode is ignored, as a device would.
     }
@@ -78,7 +93,7 @@ export class SparkplugDevice implements MachineAdapter {
   /** NBIRTH (seq 0, bdSeq) then DBIRTH with every metric, named and aliased. */
   async #birth(): Promise<void> {
     const client = this.#client
-    if (!client || this.#dropped) return
+    if (!client || !client.connected || this.#dropped) return
     const ts = this.#now()
     this.#seq = 0
     const nbirth = encodePayload({ timestamp: ts, seq: 0, metrics: [{ name: 'bdSeq', datatype: DataType.Int64, value: BigInt(this.#bdSeq), timestamp: ts }, { name: 'Node Control/Rebirth', datatype: DataType.Boolean, value: false, timestamp: ts }] })
@@ -102,8 +117,8 @@ export class SparkplugDevice implements MachineAdapter {
   update(image: DeviceImage): void {
     const first = this.#image.size === 0
     this.#image = image
-    if (first) return void this.#birth()
-    if (!this.#client || this.#silent || this.#dropped) return
+    if (first) return void this.#birth().catch(() => {})
+    if (!this.#client?.connected || this.#silent || this.#dropped) return
     const ts = this.#now()
     const changed: Metric[] = []
     this.#profile.signals.forEach((s, i) => {

@@ -61,7 +61,9 @@ export function trustCertificateFile(pkiDir: string, file: string): CertificateI
   const info = describe(file, parse(file))
   const dir = join(pkiDir, 'trusted', 'certs')
   mkdirSync(dir, { recursive: true })
-  const target = join(dir, basename(file).replace(/\.(crt|cer)$/i, '.der'))
+  // Named by thumbprint: two PLCs export their certificates under the same file name more often than not.
+  const ext = /\.pem$/i.test(file) ? '.pem' : '.der'
+  const target = join(dir, `${basename(file).replace(/\.(pem|der|crt|cer)$/i, '')}[${info.thumbprint}]${ext}`)
   copyFileSync(file, target)
   return { ...info, file: target }
 }
