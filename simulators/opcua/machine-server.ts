@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager'
 import { DataType, MessageSecurityMode, SecurityPolicy, StatusCodes, Variant, type StatusCode } from 'node-opcua-client'
 import { OPCUAServer, RegisterServerMethod } from 'node-opcua-server'
+import type { SimServerOptions } from './profile-server.ts'
 
 /** The simulator's namespace; registered right after the server's own, so it is ns=2 as in the shipped PackML profile. */
 export const machineNamespaceUri = 'urn:takt:simulator:packml-machine'
@@ -29,18 +30,7 @@ export interface SimulatedMeasurement {
   high: number
 }
 
-export interface MachineServerOptions {
-  port: number
-  /** Where it listens and what the endpoint URL names; default 127.0.0.1. */
-  host?: string
-  /** The server's own PKI (certificate, trusted and rejected clients). Keep it between restarts to keep the certificate. */
-  pkiDir: string
-  securityModes?: SecurityModeName[]
-  securityPolicies?: SecurityPolicyName[]
-  /** When given, only these users may open a session; anonymous is refused. */
-  users?: Array<{ username: string; password: string }>
-  /** A simulator accepts any client certificate unless told otherwise; a production server must not. */
-  trustAnyClient?: boolean
+export interface MachineServerOptions extends SimServerOptions {
   /** One part per cycle while the state is Execute. */
   cycleTimeMs?: number
   /** Every n-th part is defective (0: none). */

@@ -11,21 +11,25 @@ export type SecurityModeName = OpcUaProfile['connection']['securityMode']
 export type SecurityPolicyName = OpcUaProfile['connection']['securityPolicy']
 export type SignalValue = number | string | boolean
 
-export interface ProfileServerOptions {
-  profile: OpcUaProfile
+/** Where a simulated server listens and how it is secured: the same for every simulated OPC UA server. */
+export interface SimServerOptions {
   /** 0 picks a free port. */
   port: number
   /** Where it listens and what its endpoint URL names; default 127.0.0.1. */
   host?: string
   /** The server's own PKI (its certificate, the clients it trusted or refused). Keep it to keep the certificate. */
   pkiDir: string
-  /** Default: exactly the mode and policy the profile asks for, as a PLC configured for it offers. */
   securityModes?: SecurityModeName[]
   securityPolicies?: SecurityPolicyName[]
   /** When given, only these users may open a session; anonymous is refused. */
   users?: Array<{ username: string; password: string }>
   /** A simulator accepts any client certificate unless told otherwise; a production server must not. */
   trustAnyClient?: boolean
+}
+
+/** Security modes and policies default to exactly what the profile asks for, as a PLC configured for it offers. */
+export interface ProfileServerOptions extends SimServerOptions {
+  profile: OpcUaProfile
   /** EURange of the Double (AnalogItem) signals, by signal name; default 0–1000. */
   ranges?: Record<string, { low: number; high: number }>
   /**
