@@ -12,6 +12,8 @@ import type {
   Routing,
   ScrapEntry,
 } from './model.ts'
+import type { ShiftCalendar } from './oee/calendar.ts'
+import type { ReasonCode } from './oee/reasons.ts'
 
 /** What defines an order, as ERP sent it: the order without its execution state. */
 export type OrderDefinition = Omit<Order, 'state' | 'heldFrom' | 'createdAt'>
@@ -105,6 +107,23 @@ export type EventBody =
   | { type: 'OutputLotProduced'; data: { lotId: string; orderId: string; materialId: string; quantity: number } }
   | { type: 'WorkCenterStateChanged'; data: { workCenterId: string; state: MachineState; from: MachineState | null; source: string } }
   | { type: 'MachineCounted'; data: { workCenterId: string; runId: string | null; orderId: string | null; good: number; reject: number; source: string } }
+  | { type: 'ShiftCalendarDefined'; data: { calendar: ShiftCalendar } }
+  | { type: 'ShiftCalendarAssigned'; data: { equipmentId: string; calendarId: string | null } }
+  | { type: 'ReasonCodesDefined'; data: { reasons: ReasonCode[] } }
+  | { type: 'MicroStopThresholdSet'; data: { workCenterId: string; thresholdMs: number } }
+  | {
+      type: 'DowntimeEdited'
+      data: {
+        workCenterId: string
+        kind: 'classified' | 'split' | 'merged'
+        /** The operator classifications the edit records, ISO instants (`to: null`: until the work center runs again). */
+        classifications: { from: string; to: string | null; reason: string }[]
+        before: { from: string; to: string | null; reason: string | null }[]
+        after: { from: string; to: string | null; reason: string | null }[]
+        /** Why the person made the edit, in their words. */
+        why: string | null
+      }
+    }
 
 export type EventType = EventBody['type']
 

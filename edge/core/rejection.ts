@@ -37,6 +37,8 @@ const catalogue = {
   reference_unknown: 422,
   definition_invalid: 422,
   resequence_invalid: 422,
+  stop_unknown: 404,
+  downtime_edit_invalid: 422,
 } as const
 
 export type RejectionCode = keyof typeof catalogue

@@ -3,6 +3,7 @@ import type { EventBody, RecordedEvent } from '../core/events.ts'
 import type { OrderOperation, RoutingOperation } from '../core/model.ts'
 import type { Sqlite } from './database.ts'
 import { readEvents, toRecorded } from './event-log.ts'
+import { OeeProjection } from './oee-projection.ts'
 import { projectionTables } from './schema.ts'
 
 type Handler<T extends EventBody['type']> = (e: Extract<RecordedEvent, { type: T }>) => void
@@ -98,6 +99,8 @@ export class Projections {
        ON CONFLICT (id) DO UPDATE SET quantity = lots.quantity + excluded.quantity`,
     )
 
+    const oee = new OeeProjection(sqlite)
+
     const defineOrder = (e: Extract<RecordedEvent, { type: 'OrderCreated' }>) => {
       const d = e.data
       upsertOrder.run({ ...d, serialized: bool(d.serialized), serials: JSON.stringify(d.serials), at: e.occurredAt })
@@ -180,8 +183,17 @@ export class Projections {
       WorkCenterStateChanged: (e) => {
         setWcState.run(e.data.workCenterId, e.data.state, e.occurredAt, e.data.source)
         logWcState.run(e.seq, e.data.workCenterId, e.data.state, e.occurredAt)
+        oee.stateChanged(e)
       },
-      MachineCounted: (e) => insertCount.run(e.seq, e.data.workCenterId, e.data.runId, e.data.orderId, e.data.good, e.data.reject, e.occurredAt),
+      MachineCounted: (e) => {
+        insertCount.run(e.seq, e.data.workCenterId, e.data.runId, e.data.orderId, e.data.good, e.data.reject, e.occurredAt)
+        oee.counted(e)
+      },
+      ShiftCalendarDefined: (e) => oee.calendarDefined(e),
+      ShiftCalendarAssigned: (e) => oee.calendarAssigned(e),
+      ReasonCodesDefined: (e) => oee.reasonsDefined(e),
+      MicroStopThresholdSet: (e) => oee.thresholdSet(e),
+      DowntimeEdited: (e) => oee.downtimeEdited(e),
     }
   }
 
@@ -212,6 +224,6 @@ function readPage(sqlite: Sqlite, afterSeq: number) {
 /** Every projection table's rows in a stable order, for comparing a rebuild with the live state. */
 export function dumpProjections(sqlite: Sqlite): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {}
-  for (const table of projectionTables) out[table] = sqlite.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all()
+  for (const table of projectionTables) out[table] = sqlite.prepare(`SELECT * FROM ${table} ORDER BY 1, 2, 3`).all()
   return out
 }

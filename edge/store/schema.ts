@@ -394,6 +394,118 @@ export const erpCursor = sqliteTable('erp_cursor', {
   seq: integer('seq').notNull(),
 })
 
+// ---- OEE (docs/oee.md): definitions, the state timeline and counts in epoch ms, minute buckets ----
+
+/** Shift calendars as defined (the whole definition; core/oee/calendar.ts reads it). */
+export const shiftCalendars = sqliteTable('shift_calendars', {
+  id: text('id').primaryKey(),
+  timeZone: text('time_zone').notNull(),
+  definition: text('definition').notNull(),
+})
+
+/** Which calendar a line or work center follows. */
+export const calendarAssignments = sqliteTable('calendar_assignments', {
+  equipmentId: text('equipment_id').primaryKey(),
+  calendarId: text('calendar_id').notNull(),
+  eventSeq: integer('event_seq').notNull(),
+})
+
+/** Per work center: the micro-stop threshold its buckets are built with (absent: the gateway default). */
+export const oeeSettings = sqliteTable('oee_settings', {
+  workCenterId: text('work_center_id').primaryKey(),
+  microStopThresholdMs: integer('micro_stop_threshold_ms').notNull(),
+  eventSeq: integer('event_seq').notNull(),
+})
+
+/** The reason tree, in its defined order; empty means the shipped tree (core/oee/default-reasons.ts). */
+export const reasonCodes = sqliteTable(
+  'reason_codes',
+  {
+    position: integer('position').primaryKey(),
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    parent: text('parent'),
+    loss: text('loss').notNull(),
+    planned: integer('planned', { mode: 'boolean' }).notNull(),
+    packml: integer('packml'),
+  },
+  (t) => [uniqueIndex('reason_codes_code').on(t.code)],
+)
+
+/** Operator classifications of stop time, in log order (a later one wins where they overlap). */
+export const downtimeClassifications = sqliteTable(
+  'downtime_classifications',
+  {
+    eventSeq: integer('event_seq').notNull(),
+    idx: integer('idx').notNull(),
+    workCenterId: text('work_center_id').notNull(),
+    fromMs: integer('from_ms').notNull(),
+    toMs: integer('to_ms'),
+    reason: text('reason').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.eventSeq, t.idx] }), index('downtime_classifications_wc').on(t.workCenterId, t.fromMs)],
+)
+
+/** Each classify, split and merge with who and why. */
+export const downtimeEdits = sqliteTable(
+  'downtime_edits',
+  {
+    eventSeq: integer('event_seq').primaryKey(),
+    workCenterId: text('work_center_id').notNull(),
+    kind: text('kind').notNull(),
+    before: text('before').notNull(),
+    after: text('after').notNull(),
+    why: text('why'),
+    actor: text('actor').notNull(),
+    at: text('at').notNull(),
+  },
+  (t) => [index('downtime_edits_wc').on(t.workCenterId, t.eventSeq)],
+)
+
+/** The state timeline in epoch ms; the running index finds a context's bounds (core/oee/timeline.ts contextForRange). */
+export const oeeStateChanges = sqliteTable(
+  'oee_state_changes',
+  {
+    eventSeq: integer('event_seq').primaryKey(),
+    workCenterId: text('work_center_id').notNull(),
+    atMs: integer('at_ms').notNull(),
+    state: text('state').notNull(),
+    reason: text('reason'),
+  },
+  (t) => [index('oee_state_changes_wc').on(t.workCenterId, t.atMs, t.eventSeq), index('oee_state_changes_running').on(t.workCenterId, t.atMs, t.eventSeq).where(sql`state = 'running'`)],
+)
+
+/** Counts with what OEE weighs them by: the ideal cycle time of the run's operation, its product and order. */
+export const oeeCounts = sqliteTable(
+  'oee_counts',
+  {
+    eventSeq: integer('event_seq').primaryKey(),
+    workCenterId: text('work_center_id').notNull(),
+    atMs: integer('at_ms').notNull(),
+    good: integer('good').notNull(),
+    reject: integer('reject').notNull(),
+    idealCycleTimeS: real('ideal_cycle_time_s'),
+    productId: text('product_id'),
+    orderId: text('order_id'),
+    scrapReason: text('scrap_reason'),
+  },
+  (t) => [index('oee_counts_wc').on(t.workCenterId, t.atMs)],
+)
+
+/** Settled time and counts per bucket (core/oee/buckets.ts): minute, 15-minute, hour and UTC day. JSON with sorted keys. */
+export const oeeBuckets = sqliteTable(
+  'oee_buckets',
+  {
+    workCenterId: text('work_center_id').notNull(),
+    unit: integer('unit').notNull(),
+    start: integer('start').notNull(),
+    ms: text('ms').notNull(),
+    stops: text('stops').notNull(),
+    counts: text('counts').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workCenterId, t.unit, t.start] })],
+)
+
 /** The projection tables, in the order a rebuild clears and compares them. */
 export const projectionTables = [
   'equipment',
@@ -415,4 +527,13 @@ export const projectionTables = [
   'work_center_states',
   'machine_state_log',
   'machine_counts',
+  'shift_calendars',
+  'calendar_assignments',
+  'oee_settings',
+  'reason_codes',
+  'downtime_classifications',
+  'downtime_edits',
+  'oee_state_changes',
+  'oee_counts',
+  'oee_buckets',
 ] as const

@@ -1,0 +1,126 @@
+// The OEE projection: definitions, the state timeline, counts and minute buckets, kept in the event's own transaction.
+import type { RecordedEvent } from '../core/events.ts'
+import { applyDelta, bucketsFrom, bucketUnits, countDelta, rollUp, timelineDeltas, type BucketDelta } from '../core/oee/buckets.ts'
+import type { ProductionCount } from '../core/oee/oee.ts'
+import { timeline, type TimelineEdit } from '../core/oee/timeline.ts'
+import { MINUTE_MS } from '../core/oee/zone.ts'
+import type { Sqlite } from './database.ts'
+import { bucketColumns, OeeTimelineReader } from './oee-timeline.ts'
+
+type Of<T extends RecordedEvent['type']> = Extract<RecordedEvent, { type: T }>
+
+export class OeeProjection {
+  readonly #read: OeeTimelineReader
+  readonly #s
+
+  constructor(sqlite: Sqlite) {
+    this.#read = new OeeTimelineReader(sqlite)
+    const p = (sql: string) => sqlite.prepare(sql)
+    this.#s = {
+      insertChange: p('INSERT INTO oee_state_changes (event_seq, work_center_id, at_ms, state, reason) VALUES (?, ?, ?, ?, ?)'),
+      insertCount: p(
+        'INSERT INTO oee_counts (event_seq, work_center_id, at_ms, good, reject, ideal_cycle_time_s, product_id, order_id, scrap_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      runOperation: sqlite.prepare<[string], { product_id: string; definition: string }>(
+        'SELECT o.product_id, op.definition FROM runs r JOIN order_operations op ON op.order_id = r.order_id AND op.seq = r.op_seq JOIN orders o ON o.id = r.order_id WHERE r.id = ?',
+      ),
+      orderProduct: sqlite.prepare<[string], { product_id: string }>('SELECT product_id FROM orders WHERE id = ?'),
+      bucket: sqlite.prepare<[string, number, number], { ms: string; stops: string; counts: string }>('SELECT ms, stops, counts FROM oee_buckets WHERE work_center_id = ? AND unit = ? AND start = ?'),
+      upsertBucket: p(
+        'INSERT INTO oee_buckets (work_center_id, unit, start, ms, stops, counts) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (work_center_id, unit, start) DO UPDATE SET ms = excluded.ms, stops = excluded.stops, counts = excluded.counts',
+      ),
+      deleteBucket: p('DELETE FROM oee_buckets WHERE work_center_id = ? AND unit = ? AND start = ?'),
+      insertClassification: p('INSERT INTO downtime_classifications (event_seq, idx, work_center_id, from_ms, to_ms, reason) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertEdit: p('INSERT INTO downtime_edits (event_seq, work_center_id, kind, before, after, why, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      upsertCalendar: p('INSERT OR REPLACE INTO shift_calendars (id, time_zone, definition) VALUES (?, ?, ?)'),
+      assign: p('INSERT OR REPLACE INTO calendar_assignments (equipment_id, calendar_id, event_seq) VALUES (?, ?, ?)'),
+      unassign: p('DELETE FROM calendar_assignments WHERE equipment_id = ?'),
+      clearReasons: p('DELETE FROM reason_codes'),
+      setThreshold: p('INSERT OR REPLACE INTO oee_settings (work_center_id, micro_stop_threshold_ms, event_seq) VALUES (?, ?, ?)'),
+      clearBuckets: p('DELETE FROM oee_buckets WHERE work_center_id = ?'),
+      insertReason: p('INSERT INTO reason_codes (position, code, name, parent, loss, planned, packml) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    }
+  }
+
+  #apply(workCenterId: string, minuteDeltas: readonly BucketDelta[]): void {
+    if (minuteDeltas.length === 0) return
+    for (const unit of bucketUnits) {
+      for (const d of rollUp(minuteDeltas, unit)) {
+        const row = this.#s.bucket.get(workCenterId, unit, d.start)
+        const next = applyDelta(row ? { ms: JSON.parse(row.ms), stops: JSON.parse(row.stops), counts: JSON.parse(row.counts) } : undefined, d)
+        if (next === undefined) this.#s.deleteBucket.run(workCenterId, unit, d.start)
+        else this.#s.upsertBucket.run(workCenterId, unit, d.start, ...bucketColumns(next))
+      }
+    }
+  }
+
+  /** The buckets' change is computed from the context without the edit, then the edit is stored: late or not, the same buckets. */
+  #edit(workCenterId: string, edit: TimelineEdit, store: () => void): void {
+    const [t1, t2] = edit.kind === 'state' ? [edit.change.at, edit.change.at] : [edit.classification.from, edit.classification.to ?? edit.classification.from]
+    const deltas = timelineDeltas(this.#read.context(workCenterId, t1, t2), edit, this.#read.threshold(workCenterId))
+    store()
+    this.#apply(workCenterId, deltas)
+  }
+
+  stateChanged(e: Of<'WorkCenterStateChanged'>): void {
+    const d = e.data
+    const at = Date.parse(e.occurredAt)
+    this.#edit(d.workCenterId, { kind: 'state', change: { at, state: d.state, reason: null, seq: e.seq } }, () => this.#s.insertChange.run(e.seq, d.workCenterId, at, d.state, null))
+  }
+
+  counted(e: Of<'MachineCounted'>): void {
+    const d = e.data
+    const count: ProductionCount = { at: Date.parse(e.occurredAt), good: d.good, reject: d.reject, idealCycleTimeS: null }
+    // The ideal cycle time is the run's routing operation's; without one the query falls back to the rated speed.
+    const op = d.runId === null ? undefined : this.#s.runOperation.get(d.runId)
+    if (op) {
+      const ct = (JSON.parse(op.definition) as { idealCycleTimeS?: number | null }).idealCycleTimeS
+      count.idealCycleTimeS = typeof ct === 'number' ? ct : null
+      count.productId = op.product_id
+    } else if (d.orderId !== null) {
+      const order = this.#s.orderProduct.get(d.orderId)
+      if (order) count.productId = order.product_id
+    }
+    if (d.orderId !== null) count.orderId = d.orderId
+    this.#s.insertCount.run(e.seq, d.workCenterId, count.at, count.good, count.reject, count.idealCycleTimeS, count.productId ?? null, count.orderId ?? null, null)
+    this.#apply(d.workCenterId, [countDelta(count)])
+  }
+
+  downtimeEdited(e: Of<'DowntimeEdited'>): void {
+    const d = e.data
+    // One classification after another: each one's context holds the ones before it, as the log will on a rebuild.
+    d.classifications.forEach((c, idx) => {
+      const classification = { from: Date.parse(c.from), to: c.to === null ? null : Date.parse(c.to), reason: c.reason }
+      this.#edit(d.workCenterId, { kind: 'classification', classification }, () =>
+        this.#s.insertClassification.run(e.seq, idx, d.workCenterId, classification.from, classification.to, c.reason),
+      )
+    })
+    this.#s.insertEdit.run(e.seq, d.workCenterId, d.kind, JSON.stringify(d.before), JSON.stringify(d.after), d.why, e.actor, e.occurredAt)
+  }
+
+  calendarDefined(e: Of<'ShiftCalendarDefined'>): void {
+    const c = e.data.calendar
+    this.#s.upsertCalendar.run(c.id, c.timeZone, JSON.stringify(c))
+  }
+
+  calendarAssigned(e: Of<'ShiftCalendarAssigned'>): void {
+    if (e.data.calendarId === null) this.#s.unassign.run(e.data.equipmentId)
+    else this.#s.assign.run(e.data.equipmentId, e.data.calendarId, e.seq)
+  }
+
+  reasonsDefined(e: Of<'ReasonCodesDefined'>): void {
+    this.#s.clearReasons.run()
+    e.data.reasons.forEach((r, i) => this.#s.insertReason.run(i, r.code, r.name, r.parent ?? null, r.loss, r.planned ? 1 : 0, r.packml ?? null))
+  }
+
+
+  /** The threshold is baked into the buckets: a new one rebuilds the work center's buckets from its whole timeline. */
+  thresholdSet(e: Of<'MicroStopThresholdSet'>): void {
+    const { workCenterId, thresholdMs } = e.data
+    this.#s.setThreshold.run(workCenterId, thresholdMs, e.seq)
+    this.#s.clearBuckets.run(workCenterId)
+    const all = this.#read.everything(workCenterId)
+    const minutes = bucketsFrom(timeline(all.changes, all.classifications), all.counts, thresholdMs)
+    this.#apply(workCenterId, [...minutes].sort(([a], [b]) => a - b).map(([start, b]) => ({ unit: MINUTE_MS, start, ...b })))
+  }
+}
