@@ -100,3 +100,41 @@ t.test('a device counting total and rejects: good is the difference, rejects set
   t.same([sum('good'), sum('reject')], [12, 3], 'in all 15 processed, 3 rejected, 12 good')
   t.same(errors, [])
 })
+
+t.test('a PackML machine gives its own stop reason: the stop carries it, mapped through the reason tree', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'takt-rules-'))
+  const gateway = buildGateway(loadConfig({ env: { TAKT_DATA_DIR: dir, TAKT_LOG_LEVEL: 'silent' } }))
+  t.teardown(() => {
+    gateway.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  await seedDemoLine(gateway, new Date())
+  const loaded = checkProfileFile(join(root, 'hardware-profiles/packml-opcua-machine.yaml'))
+  if (!loaded.ok) throw new Error('profile')
+  const errors: unknown[] = []
+  const rules = new SignalRules(gateway.store, [{ device: 'filler1', workCenterId: 'WC-TEST', profile: loaded.profile }], (e) => errors.push(e))
+  const s = (signal: string, value: Sample['value']): Sample => ({ signal: `filler1/${signal}`, value, quality: 'good', timestamp: Date.now() })
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 50))
+  const stops = () =>
+    (gateway.store.db.sqlite.prepare(`SELECT e.data, c.state, c.reason FROM events e JOIN oee_state_changes c ON c.event_seq = e.seq WHERE e.actor = 'device:filler1' ORDER BY e.seq`).all() as Array<{ data: string; state: string; reason: string | null }>).map((r) => [r.state, JSON.parse(r.data).stopReason ?? null, r.reason])
+
+  rules.handle([s('state', 6), s('stop_reason', 0)])
+  await settle()
+  rules.handle([s('state', 11), s('stop_reason', 111)])
+  await settle()
+  t.same(stops().at(-1), ['down', 111, 'failure.drive'], 'Held with StopReason 111: the stop is a drive fault, from the machine')
+  // The reason set in the same batch but read after the state still belongs to this stop.
+  rules.handle([s('state', 6)])
+  rules.handle([s('state', 9), s('stop_reason', 101)])
+  await settle()
+  t.same(stops().slice(-2), [['running', null, null], ['down', 101, 'failure.mechanical']], 'running carries no reason; the next stop its own, wherever the reason sat in the batch')
+  rules.handle([s('stop_reason', 0), s('state', 6)])
+  rules.handle([s('state', 10)])
+  await settle()
+  t.same(stops().at(-1), ['down', null, null], 'StopReason 0 (none): the stop is left for an operator to classify')
+  rules.handle([s('state', 6), s('stop_reason', 999)])
+  rules.handle([s('state', 11)])
+  await settle()
+  t.same(stops().at(-1), ['down', 999, 'packml:999'], 'a code the reason tree does not know is kept as packml:999, not dropped')
+  t.same(errors, [])
+})

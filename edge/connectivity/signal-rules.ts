@@ -17,6 +17,8 @@ type Signal = HardwareProfile['signals'][number]
 
 const ruled = new Set<Signal['kind']>(['machine_state', 'good_count', 'reject_count', 'total_count', 'measurement'])
 
+const hasStopReason = (b: DeviceBinding) => b.profile.signals.some((s) => s.kind === 'stop_reason')
+
 export class SignalRules {
   readonly #store: LineStore
   readonly #signals = new Map<string, { binding: DeviceBinding; signal: Signal }>()
@@ -25,6 +27,8 @@ export class SignalRules {
   readonly #measured = new Map<string, number>()
   /** Rejects counted by a device that reports total and rejects, not yet taken off a total. */
   readonly #unsettledRejects = new Map<string, number>()
+  /** The last stop reason each device reported (PackML StopReason), given to the stop it explains. */
+  readonly #stopReasons = new Map<string, number>()
   readonly #onError: (error: unknown) => void
 
   constructor(store: LineStore, bindings: DeviceBinding[], onError: (error: unknown) => void) {
@@ -38,6 +42,13 @@ export class SignalRules {
     // Counts are summed per device over the batch: a device counting total and rejects reports a
     // reject on both counters, and its good parts are the difference.
     const counts = new Map<string, { binding: DeviceBinding; good: number; reject: number; total: number; source: string; occurredAt: string }>()
+    // A machine sets its stop reason with the state, and both may come in one batch in either order:
+    // the reason is taken first, so the stop carries it.
+    for (const sample of samples) {
+      const bound = this.#signals.get(sample.signal)
+      if (bound?.signal.kind !== 'stop_reason' || sample.quality !== 'good' || typeof sample.value !== 'number') continue
+      this.#stopReasons.set(bound.binding.device, sample.value)
+    }
     for (const sample of samples) {
       const bound = this.#signals.get(sample.signal)
       if (!bound || sample.quality !== 'good' || sample.value === null) continue
@@ -50,7 +61,8 @@ export class SignalRules {
       switch (signal.kind) {
         case 'machine_state': {
           const state = machineStateOf(sample.value, signal.stateMap ?? {})
-          if (state) this.#submit(actor, (v) => recordMachineState(v, wc, state, sample.signal), occurredAt)
+          const stopReason = hasStopReason(binding) ? this.#stopReasons.get(binding.device) : undefined
+          if (state) this.#submit(actor, (v) => recordMachineState(v, wc, state, sample.signal, stopReason), occurredAt)
           break
         }
         case 'good_count':

@@ -105,7 +105,7 @@ export type EventBody =
   | { type: 'UnitHeld'; data: { serial: string; reason: string; ncId: string | null } }
   | { type: 'UnitHoldReleased'; data: { serial: string; reason: string } }
   | { type: 'OutputLotProduced'; data: { lotId: string; orderId: string; materialId: string; quantity: number } }
-  | { type: 'WorkCenterStateChanged'; data: { workCenterId: string; state: MachineState; from: MachineState | null; source: string } }
+  | { type: 'WorkCenterStateChanged'; data: { workCenterId: string; state: MachineState; from: MachineState | null; source: string; /** The machine's own stop reason (PackML StopReason) with a stop, when it gives one. */ stopReason?: number } }
   | { type: 'MachineCounted'; data: { workCenterId: string; runId: string | null; orderId: string | null; good: number; reject: number; source: string } }
   | { type: 'ShiftCalendarDefined'; data: { calendar: ShiftCalendar } }
   | { type: 'ShiftCalendarAssigned'; data: { equipmentId: string; calendarId: string | null } }

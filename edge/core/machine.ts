@@ -10,12 +10,16 @@ function workCenter(view: LineView, id: string) {
   return wc && wc.level === 'work_center' ? wc : undefined
 }
 
-/** Records a state change; the same state again records nothing. */
-export function recordMachineState(view: LineView, workCenterId: string, state: MachineState, source: string): Decision<{ changed: boolean }> {
+/**
+ * Records a state change; the same state again records nothing. A stop may carry the machine's own
+ * reason (PackML StopReason, 0 meaning none), which the OEE timeline maps through the reason tree.
+ */
+export function recordMachineState(view: LineView, workCenterId: string, state: MachineState, source: string, stopReason?: number): Decision<{ changed: boolean }> {
   if (!workCenter(view, workCenterId)) return refuse(reject('not_found', `There is no work center '${workCenterId}'.`))
   const from = view.workCenterState(workCenterId) ?? null
   if (from === state) return accept([], { changed: false })
-  return accept([event('WorkCenterStateChanged', `work-center/${workCenterId}`, { workCenterId, state, from, source })], { changed: true })
+  const reason = state !== 'running' && stopReason !== undefined && Number.isInteger(stopReason) && stopReason > 0 ? { stopReason } : {}
+  return accept([event('WorkCenterStateChanged', `work-center/${workCenterId}`, { workCenterId, state, from, source, ...reason })], { changed: true })
 }
 
 /** Parts the machine counted, booked to the run in progress at the work center (if any). */

@@ -2,6 +2,7 @@
 import type { RecordedEvent } from '../core/events.ts'
 import { applyDelta, bucketsFrom, bucketUnits, countDelta, rollUp, timelineDeltas, type BucketDelta } from '../core/oee/buckets.ts'
 import type { ProductionCount } from '../core/oee/oee.ts'
+import { machineReason } from '../core/oee/reasons.ts'
 import { timeline, type TimelineEdit } from '../core/oee/timeline.ts'
 import { MINUTE_MS } from '../core/oee/zone.ts'
 import type { Sqlite } from './database.ts'
@@ -65,7 +66,9 @@ export class OeeProjection {
   stateChanged(e: Of<'WorkCenterStateChanged'>): void {
     const d = e.data
     const at = Date.parse(e.occurredAt)
-    this.#edit(d.workCenterId, { kind: 'state', change: { at, state: d.state, reason: null, seq: e.seq } }, () => this.#s.insertChange.run(e.seq, d.workCenterId, at, d.state, null))
+    // The machine's reason through the reason tree as defined at this point of the log, so a rebuild maps it the same way.
+    const reason = d.stopReason === undefined ? null : machineReason(this.#read.tree(), d.stopReason)
+    this.#edit(d.workCenterId, { kind: 'state', change: { at, state: d.state, reason, seq: e.seq } }, () => this.#s.insertChange.run(e.seq, d.workCenterId, at, d.state, reason))
   }
 
   counted(e: Of<'MachineCounted'>): void {
