@@ -20,11 +20,13 @@ export class OeeProjection {
     this.#s = {
       insertChange: p('INSERT INTO oee_state_changes (event_seq, work_center_id, at_ms, state, reason) VALUES (?, ?, ?, ?, ?)'),
       insertCount: p(
-        'INSERT INTO oee_counts (event_seq, work_center_id, at_ms, good, reject, ideal_cycle_time_s, product_id, order_id, scrap_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO oee_counts (event_seq, idx, work_center_id, at_ms, good, reject, ideal_cycle_time_s, product_id, order_id, scrap_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       runOperation: sqlite.prepare<[string], { product_id: string; definition: string }>(
         'SELECT o.product_id, op.definition FROM runs r JOIN order_operations op ON op.order_id = r.order_id AND op.seq = r.op_seq JOIN orders o ON o.id = r.order_id WHERE r.id = ?',
       ),
+      runWorkCenter: sqlite.prepare<[string], { work_center_id: string }>('SELECT work_center_id FROM runs WHERE id = ?'),
+      machineCounted: sqlite.prepare<[string], { n: number }>('SELECT 1 AS n FROM machine_counts WHERE run_id = ? LIMIT 1'),
       orderProduct: sqlite.prepare<[string], { product_id: string }>('SELECT product_id FROM orders WHERE id = ?'),
       bucket: sqlite.prepare<[string, number, number], { ms: string; stops: string; counts: string }>('SELECT ms, stops, counts FROM oee_buckets WHERE work_center_id = ? AND unit = ? AND start = ?'),
       upsertBucket: p(
@@ -73,20 +75,47 @@ export class OeeProjection {
 
   counted(e: Of<'MachineCounted'>): void {
     const d = e.data
-    const count: ProductionCount = { at: Date.parse(e.occurredAt), good: d.good, reject: d.reject, idealCycleTimeS: null }
+    const count = this.#count(Date.parse(e.occurredAt), d.runId, d.orderId)
+    this.#book(e.seq, d.workCenterId, [{ ...count, good: d.good, reject: d.reject }])
+  }
+
+  /**
+   * An operator's completion counts where no machine counted the run (a work center without a
+   * connected machine, or one whose machine does not count): the good parts, and each scrap reason as
+   * its own row, so quality losses carry their reasons. Where a machine counted, its counts stand.
+   */
+  operatorCompleted(e: Of<'OperationCompleted'>): void {
+    const d = e.data
+    const wc = this.#s.runWorkCenter.get(d.runId)?.work_center_id
+    if (!wc || this.#s.machineCounted.get(d.runId) || d.good + d.scrap === 0) return
+    const count = this.#count(Date.parse(e.occurredAt), d.runId, d.orderId)
+    const reasoned = d.scrapReasons.reduce((n, s) => n + s.quantity, 0)
+    const rows: ProductionCount[] = []
+    if (d.good > 0 || d.scrap > reasoned) rows.push({ ...count, good: d.good, reject: Math.max(0, d.scrap - reasoned) })
+    for (const s of d.scrapReasons) if (s.quantity > 0) rows.push({ ...count, good: 0, reject: s.quantity, scrapReason: s.reason })
+    this.#book(e.seq, wc, rows)
+  }
+
+  /** A count's time, ideal cycle time, product and order; good and reject are the caller's. */
+  #count(at: number, runId: string | null, orderId: string | null): ProductionCount {
+    const count: ProductionCount = { at, good: 0, reject: 0, idealCycleTimeS: null }
     // The ideal cycle time is the run's routing operation's; without one the query falls back to the rated speed.
-    const op = d.runId === null ? undefined : this.#s.runOperation.get(d.runId)
+    const op = runId === null ? undefined : this.#s.runOperation.get(runId)
     if (op) {
       const ct = (JSON.parse(op.definition) as { idealCycleTimeS?: number | null }).idealCycleTimeS
       count.idealCycleTimeS = typeof ct === 'number' ? ct : null
       count.productId = op.product_id
-    } else if (d.orderId !== null) {
-      const order = this.#s.orderProduct.get(d.orderId)
+    } else if (orderId !== null) {
+      const order = this.#s.orderProduct.get(orderId)
       if (order) count.productId = order.product_id
     }
-    if (d.orderId !== null) count.orderId = d.orderId
-    this.#s.insertCount.run(e.seq, d.workCenterId, count.at, count.good, count.reject, count.idealCycleTimeS, count.productId ?? null, count.orderId ?? null, null)
-    this.#apply(d.workCenterId, [countDelta(count)])
+    if (orderId !== null) count.orderId = orderId
+    return count
+  }
+
+  #book(seq: number, workCenterId: string, rows: ProductionCount[]): void {
+    rows.forEach((c, idx) => this.#s.insertCount.run(seq, idx, workCenterId, c.at, c.good, c.reject, c.idealCycleTimeS, c.productId ?? null, c.orderId ?? null, c.scrapReason ?? null))
+    this.#apply(workCenterId, rows.map(countDelta))
   }
 
   downtimeEdited(e: Of<'DowntimeEdited'>): void {

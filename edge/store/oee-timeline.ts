@@ -66,7 +66,7 @@ export class OeeTimelineReader {
       'SELECT from_ms, to_ms, reason FROM downtime_classifications WHERE work_center_id = ? AND from_ms <= ? AND (to_ms IS NULL OR to_ms >= ?) ORDER BY event_seq, idx',
     )
     this.#counts = sqlite.prepare<[string, number, number], { at_ms: number; good: number; reject: number; ideal_cycle_time_s: number | null; product_id: string | null; order_id: string | null; scrap_reason: string | null }>(
-      'SELECT at_ms, good, reject, ideal_cycle_time_s, product_id, order_id, scrap_reason FROM oee_counts WHERE work_center_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms, event_seq',
+      'SELECT at_ms, good, reject, ideal_cycle_time_s, product_id, order_id, scrap_reason FROM oee_counts WHERE work_center_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms, event_seq, idx',
     )
     this.#bucket = sqlite.prepare<[string, number, number], BucketRow>('SELECT ms, stops, counts FROM oee_buckets WHERE work_center_id = ? AND unit = ? AND start = ?')
     this.#calendar = sqlite.prepare<[string], { definition: string }>('SELECT definition FROM shift_calendars WHERE id = ?')

@@ -152,6 +152,7 @@ export class Projections {
         const d = e.data
         runCompleted.run(e.occurredAt, d.good, d.scrap, JSON.stringify(d.scrapReasons), d.runId)
         addRunTime.run(e.occurredAt, d.runId)
+        oee.operatorCompleted(e)
         const done = bool(d.operationCompleted)
         opCompleted.run(d.good, d.scrap, done, done, e.occurredAt, d.orderId, d.opSeq)
         if (d.unitSerial !== null) {

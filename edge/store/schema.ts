@@ -479,7 +479,9 @@ export const oeeStateChanges = sqliteTable(
 export const oeeCounts = sqliteTable(
   'oee_counts',
   {
-    eventSeq: integer('event_seq').primaryKey(),
+    eventSeq: integer('event_seq').notNull(),
+    /** One operator completion books its good parts and each scrap reason as rows of their own. */
+    idx: integer('idx').notNull().default(0),
     workCenterId: text('work_center_id').notNull(),
     atMs: integer('at_ms').notNull(),
     good: integer('good').notNull(),
@@ -489,7 +491,7 @@ export const oeeCounts = sqliteTable(
     orderId: text('order_id'),
     scrapReason: text('scrap_reason'),
   },
-  (t) => [index('oee_counts_wc').on(t.workCenterId, t.atMs)],
+  (t) => [primaryKey({ columns: [t.eventSeq, t.idx] }), index('oee_counts_wc').on(t.workCenterId, t.atMs)],
 )
 
 /** Settled time and counts per bucket (core/oee/buckets.ts): minute, 15-minute, hour and UTC day. JSON with sorted keys. */
