@@ -98,7 +98,7 @@ async function throughputRounds(targets: Target[], o: TelemetryOptions): Promise
       const run = await timedRun(t, o, o.messagesPerConnection, (round + 1) * 1e8)
       results.get(t.name)!.runs.push(run)
       const cpuUs = ((run.cpu.user + run.cpu.system) / run.samples) * 1e6
-      log(`round ${round + 1}, ${t.name}: ${run.samples} samples in ${run.seconds.toFixed(2)} s = ${run.perSecond.toFixed(0)}/s, PUBACK p99 ${ms(run.publisher.ackMs.p99)} ms, ${cpuUs.toFixed(2)} µs CPU per sample`)
+      log(`round ${round + 1}, ${t.name}: ${run.samples} samples in ${run.seconds.toFixed(2)} s = ${run.perSecond.toFixed(0)}/s, PUBACK p99 ${ms(run.publisher.ackMs.p99)} ms, ${cpuUs.toFixed(2)} µs CPU per sample, RSS peak ${(Math.max(...run.rssKb) / 1024).toFixed(0)} MiB`)
     }
   }
   return results
@@ -165,33 +165,37 @@ export async function benchTelemetry(options: Partial<TelemetryOptions> = {}): P
 }
 
 /** While working on the ingest path: the gateway's throughput runs and the completions' cost, without the peers. */
-async function gatewayOnly(o: TelemetryOptions): Promise<void> {
+async function gatewayOnly(o: TelemetryOptions, withCompletions: boolean): Promise<void> {
   const dir = tempDir('telemetry')
   const gw = await startTelemetryGateway({ dataDir: dir.path, adminToken, devices: deviceNames(o), password, samplesPerMessage: o.samplesPerMessage, workCenterId: 'BWC-TELEMETRY', nodeArgs: o.gatewayNodeArgs })
   try {
     await throughputRounds([gatewayTarget(gw)], o)
-    await completionCost(gw, o)
+    if (withCompletions) await completionCost(gw, o)
   } finally {
     await gw.stop()
     await dir.remove()
   }
 }
 
-/** `node bench/telemetry.ts [--quick]`: this benchmark alone, printed, nothing recorded. */
+/**
+ * `node bench/telemetry.ts [--quick] [--gateway-only [--no-completions]] [--cpu-prof DIR] [--node-args="FLAGS"]`:
+ * this benchmark alone, printed, nothing recorded; the gateway alone while working on its ingest path.
+ */
 async function main(): Promise<void> {
   const { parseArgs } = await import('node:util')
   const { printResult } = await import('./lib/figures.ts')
   const { cleanupAll } = await import('./lib/cleanup.ts')
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, samples: { type: 'string' }, connections: { type: 'string' }, window: { type: 'string' }, messages: { type: 'string' }, 'gateway-only': { type: 'boolean' }, 'cpu-prof': { type: 'string' } } })
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, samples: { type: 'string' }, connections: { type: 'string' }, window: { type: 'string' }, messages: { type: 'string' }, 'gateway-only': { type: 'boolean' }, 'no-completions': { type: 'boolean' }, 'cpu-prof': { type: 'string' }, 'node-args': { type: 'string' } } })
   const o: TelemetryOptions = { ...defaultTelemetryOptions, ...(values.quick ? quickTelemetryOptions : {}) }
   if (values.samples) o.samplesPerMessage = Number(values.samples)
   if (values.connections) o.connections = Number(values.connections)
   if (values.window) o.window = Number(values.window)
   if (values.messages) o.messagesPerConnection = Number(values.messages)
   if (values['cpu-prof']) o.gatewayNodeArgs = ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`]
+  if (values['node-args']) o.gatewayNodeArgs = [...o.gatewayNodeArgs, ...values['node-args'].split(' ').filter(Boolean)]
   process.once('SIGINT', () => void cleanupAll().finally(() => process.exit(130)))
   try {
-    if (values['gateway-only']) return void (await gatewayOnly(o))
+    if (values['gateway-only']) return void (await gatewayOnly(o, !values['no-completions']))
     printResult(await benchTelemetry(o))
   } finally {
     await cleanupAll()

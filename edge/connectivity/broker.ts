@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { WebSocketServer, createWebSocketStream } from 'ws'
-import { verifyPassword } from '../api/passwords.ts'
+import { DeviceCredentials } from './device-credentials.ts'
 import { guardStream } from './packet-guard.ts'
 import { expandPattern, filterWithin, topicMatches } from './topic-acl.ts'
 
@@ -96,9 +96,11 @@ export class LineBroker {
   #ownsPersistence = false
   readonly #log: Logger
   readonly #maxPacketBytes: number
+  readonly #credentials: DeviceCredentials
 
-  private constructor(aedes: Aedes, log: Logger, maxPacketBytes: number, ingests: IngestRoutes) {
+  private constructor(aedes: Aedes, log: Logger, maxPacketBytes: number, ingests: IngestRoutes, credentials: DeviceCredentials) {
     this.aedes = aedes
+    this.#credentials = credentials
     this.#ingests = ingests
     this.#log = log
     this.#maxPacketBytes = maxPacketBytes
@@ -111,6 +113,7 @@ export class LineBroker {
     const maxClients = options.maxClients ?? 500
     const maxRate = options.maxMessagesPerSecond ?? 5_000
     const ingests = new IngestRoutes()
+    const credentials = new DeviceCredentials()
     let aedes: Aedes | undefined
     const opts: AedesOptions = {
       ...(options.persistence ? { persistence: options.persistence } : {}),
@@ -127,7 +130,7 @@ export class LineBroker {
           done(serverUnavailable, false)
           return
         }
-        verifyPassword(password.toString('utf8'), account.passwordHash).then(
+        credentials.verify(password.toString('utf8'), account.passwordHash).then(
           (ok) => {
             if (!ok) {
               log.warn({ clientId: client.id, username }, 'mqtt client refused: wrong password')
@@ -192,7 +195,7 @@ export class LineBroker {
     }
     aedes = await Aedes.createBroker(opts)
     aedes.on('clientError', (client, error) => log.debug({ clientId: client.id, err: error.message }, 'mqtt client error'))
-    const broker = new LineBroker(aedes, log, options.maxPacketBytes ?? 256 * 1024, ingests)
+    const broker = new LineBroker(aedes, log, options.maxPacketBytes ?? 256 * 1024, ingests, credentials)
     broker.#ownsPersistence = options.persistence !== undefined
     return broker
   }
@@ -268,5 +271,6 @@ export class LineBroker {
     // aedes does not end its persistence; ours flushes pending retained messages and closes its file.
     const persistence = (this.aedes as unknown as { persistence?: { destroy?: () => Promise<void> } }).persistence
     if (this.#ownsPersistence && persistence?.destroy) await persistence.destroy()
+    await this.#credentials.close()
   }
 }

@@ -57,12 +57,27 @@ export class PacketSizeGuard {
 /** The socket as aedes sees it, with every inbound byte passed through a PacketSizeGuard first. */
 export function guardStream(socket: Duplex, limit: number, onTooLarge: (error: PacketTooLarge) => void): Duplex {
   const guard = new PacketSizeGuard(limit)
+  let corked = false
+  const uncork = () => {
+    corked = false
+    socket.uncork()
+  }
   const wrapped: Duplex = new Duplex({
     read() {
       socket.resume()
     },
     write(chunk: Buffer, _encoding, callback) {
-      socket.write(chunk, callback)
+      // aedes writes a packet in pieces, and a commit answers many PUBLISHes at once: everything
+      // written in one event-loop turn leaves in one system call instead of one per piece.
+      if (!corked) {
+        corked = true
+        socket.cork()
+        process.nextTick(uncork)
+      }
+      // Done at once unless the socket's buffer is full: waiting for each write to reach the
+      // kernel would hold every further piece back by a turn of the loop.
+      if (socket.write(chunk)) callback()
+      else socket.once('drain', () => callback())
     },
     final(callback) {
       socket.end(callback)

@@ -1,37 +1,32 @@
 // Worker thread: the historian's one writer — inserts each batch in one transaction, syncs the WAL, then tells the event loop it is on disk.
 //
-// Inserting, SQLite's automatic checkpoints and the fdatasync all happen here, so telemetry never
-// holds the gateway's event loop, where operators' transactions are decided. Batches that queue
-// up while a commit or sync is under way are written together: under load the commits grow
-// instead of falling behind.
+// Inserting, SQLite's automatic checkpoints and the fdatasync all happen off the event loop, so
+// telemetry never holds the loop where operators' transactions are decided. The sync runs on
+// libuv's pool while this thread inserts the next batch, so a device's PUBACK waits for one sync
+// rather than for a sync and the insert queued behind it. Batches that queue up meanwhile are
+// written together: under load the commits grow instead of falling behind.
+//
+// The thread keeps the event loop's priority. At a lower one (nice 5 was tried) it also yielded
+// to every other process on a busy machine, and every PUBACK waits for its commits: devices were
+// slower (bench/telemetry.ts) and operators' completions were no faster for it.
 import Database from 'better-sqlite3'
-import { readlinkSync } from 'node:fs'
-import { setPriority } from 'node:os'
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads'
 import { WalSync } from '../store/wal-sync.ts'
 import type { SampleBatch, ToHistorianWriter, WriterData, WriterResult } from './historian.ts'
 import { pageColumns, type PageColumns } from './sample-page.ts'
 
-/** Nice value of the writer thread: 5 gives it about a third of the CPU share of the event loop's under contention. */
-const writerNiceness = 5
-
 const { file, shared, results } = workerData as WriterData & { results: MessagePort }
 const input = parentPort!
 
-// When the cores are all busy, the event loop (operators' transactions) goes first and telemetry
-// waits: this thread runs at a lower priority. Its PUBACKs then come later and devices slow down.
-// On Linux a thread's id works as a pid for setpriority; elsewhere the thread keeps its priority.
-try {
-  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop())
-  if (Number.isInteger(tid) && tid > 0) setPriority(tid, writerNiceness)
-} catch {
-  // no /proc (not Linux) or not allowed: same priority as the event loop
-}
 const db = new Database(file)
 db.pragma('journal_mode = WAL')
 db.pragma('synchronous = NORMAL')
+// Appends touch only the right edge of the table and of the time-first index: 4 MB of page cache
+// hold a full batch, where better-sqlite3's default of 16 MB would only fill with pages never read again.
+db.pragma('cache_size = -4000')
 const wal = new WalSync(`${file}-wal`)
-const insertSignal = db.prepare('INSERT INTO signals (id, name) VALUES (?, ?)')
+// OR IGNORE: a batch whose sync failed was committed all the same, and its new signals come again with the next batch.
+const insertSignal = db.prepare('INSERT OR IGNORE INTO signals (id, name) VALUES (?, ?)')
 // One statement per row spends as long in the call as in SQLite; 64 rows a statement halve the cost per row.
 const rowsPerInsert = 64
 const insertSample = db.prepare('INSERT INTO samples (ts, signal_id, value, text, quality) VALUES (?, ?, ?, ?, ?)')
@@ -83,6 +78,30 @@ function close(): void {
   input.close()
 }
 
+/** Answers leave in batch order: a commit's answer waits for its sync, a failure's for the answers before it. */
+let answered: Promise<void> = Promise.resolve()
+
+/** Writes batches in one transaction; resolves, never rejects, once they are synced or have failed. */
+function write(batches: SampleBatch[]): Promise<WriterResult> {
+  const seq = batches.at(-1)!.seq
+  const failed = (error: unknown): WriterResult => ({ kind: 'failed', seq, error: `could not write ${file}: ${(error as Error).message}` })
+  try {
+    writeBatches(batches)
+  } catch (error) {
+    return Promise.resolve(failed(error))
+  }
+  const rows = batches.reduce((n, b) => n + b.rows, 0)
+  // synchronous=NORMAL does not sync inside COMMIT; a sync that starts after this commit closes
+  // the power-cut window before the PUBACK. One sync covers every commit before it.
+  return wal.afterCommit().then(
+    (): WriterResult => {
+      Atomics.store(shared, 2, wal.syncs)
+      return { kind: 'committed', seq, rows }
+    },
+    failed,
+  )
+}
+
 input.on('message', (first: ToHistorianWriter) => {
   const batches: SampleBatch[] = []
   let closing = false
@@ -91,16 +110,8 @@ input.on('message', (first: ToHistorianWriter) => {
     else batches.push(message)
   }
   if (batches.length > 0) {
-    const seq = batches.at(-1)!.seq
-    try {
-      writeBatches(batches)
-      // synchronous=NORMAL does not sync inside COMMIT; syncing here closes the power-cut window before the PUBACK.
-      wal.syncNow()
-      Atomics.store(shared, 2, wal.syncs)
-      report({ kind: 'committed', seq, rows: batches.reduce((n, b) => n + b.rows, 0) })
-    } catch (error) {
-      report({ kind: 'failed', seq, error: `could not write ${file}: ${(error as Error).message}` })
-    }
+    const outcome = write(batches)
+    answered = answered.then(() => outcome).then(report)
   }
-  if (closing) close()
+  if (closing) void answered.then(close)
 })

@@ -60,6 +60,9 @@ export interface WriterData {
   shared: Int32Array
 }
 
+/** Batches out at the writer at once: one being synced while the next is inserted. */
+const batchesOut = 2
+
 const qualityCode: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 }
 const qualityName: Quality[] = ['good', 'uncertain', 'bad']
 
@@ -137,7 +140,12 @@ export class Historian {
     this.#results.on('message', (result: WriterResult) => this.#settle(result))
     this.#results.unref()
     const workerData: WriterData & { results: MessagePort } = { file: options.file, shared: this.#shared, results: channel.port2 }
-    this.#writer = new Worker(new URL('./historian-writer.ts', import.meta.url), { workerData, transferList: [channel.port2] })
+    this.#writer = new Worker(new URL('./historian-writer.ts', import.meta.url), {
+      workerData,
+      transferList: [channel.port2],
+      // The writer allocates only short-lived argument values: a small young generation keeps its isolate small.
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    })
     this.#writer.unref()
     this.#writer.on('error', (error) => this.#fail(new Error(`the historian writer stopped: ${error.message}`, { cause: error })))
     this.#writer.on('exit', () => this.#fail(new Error('the historian writer exited')))
@@ -155,8 +163,9 @@ export class Historian {
 
   /**
    * Queues samples. They go to the writer at the end of this event-loop turn, or, while the writer
-   * is busy with a batch, as soon as it is done (group commit: under load the batches grow and the
-   * writer never falls behind); with flushIntervalMs, after that long; at once when a batch is full.
+   * has two batches (one being synced, one being inserted), as soon as one is done (group commit:
+   * under load the batches grow and the writer never falls behind); with flushIntervalMs, after
+   * that long; at once when a batch is full.
    */
   record(samples: Sample | Sample[]): void {
     if (Array.isArray(samples)) for (const s of samples) this.#push(s)
@@ -169,7 +178,7 @@ export class Historian {
     if (this.#scheduled !== null || this.#gathering === null) return
     const handOver = () => this.#handOver()
     if (this.#flushIntervalMs > 0) this.#scheduled = { timer: setTimeout(handOver, this.#flushIntervalMs) }
-    else if (this.#inWriter.size === 0) this.#scheduled = { immediate: setImmediate(handOver) }
+    else if (this.#inWriter.size < batchesOut) this.#scheduled = { immediate: setImmediate(handOver) }
   }
 
   #push(s: Sample): void {
@@ -226,10 +235,9 @@ export class Historian {
       p.reject(new Error(result.error))
     }
     if (result.kind === 'committed') this.#written += result.rows
-    if (this.#inWriter.size > 0) return
-    this.#results.unref()
+    if (this.#inWriter.size === 0) this.#results.unref()
     // What gathered while the writer was busy goes now, in one batch.
-    if (this.#flushIntervalMs === 0 && this.#gathering !== null) this.#handOver()
+    if (this.#flushIntervalMs === 0 && this.#gathering !== null && this.#inWriter.size < batchesOut) this.#handOver()
   }
 
   #fail(error: Error): void {
@@ -325,7 +333,8 @@ export class Historian {
     this.#closed = true
     // The writer closes its connection first, so that this last close checkpoints and removes the WAL.
     this.#writer.postMessage({ kind: 'close' } satisfies ToHistorianWriter)
-    Atomics.wait(this.#shared, 1, 0, 2000)
+    // As long as flush() may wait: on a loaded machine the writer thread can take seconds to get the CPU.
+    Atomics.wait(this.#shared, 1, 0, 10_000)
     this.#results.close()
     this.#db.close()
   }
