@@ -1,10 +1,7 @@
 // Benchmark: a B2MML schedule of 1,000 orders × 10 segments imported through the HTTP API of a gateway process, beside the same orders through the JSON API.
-import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { onCleanup, tempDir } from './lib/cleanup.ts'
+import { tempDir } from './lib/cleanup.ts'
 import type { BenchResult } from './lib/figures.ts'
-import { freePort, projectRoot } from './lib/gateway-process.ts'
+import { projectRoot, startGatewayProcess } from './lib/gateway-process.ts'
 import { inParallel, JsonClient } from './lib/json-client.ts'
 
 export interface B2mmlImportOptions {
@@ -14,6 +11,8 @@ export interface B2mmlImportOptions {
   products: number
   /** Requests in flight for the JSON peer. */
   jsonConcurrency: number
+  /** Node flags for the B2MML gateway process, e.g. `--cpu-prof`. */
+  nodeArgs?: string[]
 }
 
 export const defaultB2mmlImportOptions: B2mmlImportOptions = { orders: 1000, segments: 10, products: 10, jsonConcurrency: 16 }
@@ -98,35 +97,18 @@ interface ChildGateway {
   stop(): Promise<void>
 }
 
-/**
- * A gateway process with the ERP routes mounted (edge/erp/dev-gateway.ts, until edge/main.ts
- * mounts them), with a body limit big enough for the whole schedule in one document.
- */
-async function startGateway(label: string): Promise<ChildGateway> {
+/** The gateway as an installer runs it (`takt edge`), with a body limit big enough for the whole schedule in one document. */
+async function startGateway(label: string, nodeArgs: string[]): Promise<ChildGateway> {
   const dir = tempDir(`b2mml-${label}`)
-  const port = await freePort()
-  const config = join(dir.path, 'gateway.yaml')
-  writeFileSync(config, `http:\n  maxBodyBytes: 67108864\nmqtt:\n  host: 127.0.0.1\n`)
-  const env = { ...process.env, TAKT_CONFIG: '', TAKT_DATA_DIR: dir.path, TAKT_HTTP_HOST: '127.0.0.1', TAKT_HTTP_PORT: String(port), TAKT_LOG_LEVEL: 'warn', TAKT_ADMIN_TOKEN: adminToken }
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', 'edge/erp/dev-gateway.ts', '--config', config], { cwd: projectRoot, env, stdio: ['ignore', 'inherit', 'inherit'] })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const stop = onCleanup(async () => {
-    if (child.exitCode === null) child.kill('SIGTERM')
-    await exited
-    await dir.remove()
-  })
-  const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 20_000
-  for (;;) {
-    const up = await fetch(`${url}/health`).then((r) => r.ok, () => false)
-    if (up) break
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop()
-      throw new Error('the bench gateway did not start')
-    }
-    await new Promise((r) => setTimeout(r, 100))
+  const config = 'http:\n  maxBodyBytes: 67108864\nerp:\n  maxDocumentBytes: 67108864\n'
+  const gw = await startGatewayProcess({ dataDir: dir.path, adminToken, nodeArgs, config })
+  return {
+    url: gw.url,
+    async stop() {
+      await gw.stop()
+      await dir.remove()
+    },
   }
-  return { url, stop }
 }
 
 async function postXml(url: string, body: string): Promise<{ ms: number; reply: Record<string, any> }> {
@@ -143,7 +125,7 @@ async function countOrders(client: JsonClient): Promise<number> {
 }
 
 async function jsonPeer(o: B2mmlImportOptions): Promise<number> {
-  const gw = await startGateway('json')
+  const gw = await startGateway('json', [])
   try {
     const client = new JsonClient(gw.url, adminToken)
     const data = jsonLine(o)
@@ -167,7 +149,7 @@ export async function benchB2mmlImport(options: B2mmlImportOptions = defaultB2mm
   const doc = scheduleDocument(o)
   const mb = Buffer.byteLength(doc) / 1024 / 1024
   log(`schedule: ${o.orders} orders × ${o.segments} segments, ${mb.toFixed(1)} MiB of B2MML`)
-  const gw = await startGateway('xml')
+  const gw = await startGateway('xml', o.nodeArgs ?? [])
   let importMs: number
   let resendMs: number
   try {
@@ -198,7 +180,7 @@ export async function benchB2mmlImport(options: B2mmlImportOptions = defaultB2mm
       { label: 'document size', value: mb, unit: 'MiB', digits: 1 },
     ],
     notes: [
-      `One SyncOperationsSchedule (V0700+) of ${label} over ${o.products} products, POSTed to /api/v1/erp/b2mml of a gateway process (edge/erp/dev-gateway.ts: the gateway with the ERP routes in front) and timed from the first byte sent to the JSON confirmation received; the whole document is one transaction: parse, map, every core decision, one commit.`,
+      `One SyncOperationsSchedule (V0700+) of ${label} over ${o.products} products, POSTed to /api/v1/erp/b2mml of a gateway process (takt edge) and timed from the first byte sent to the JSON confirmation received; the whole document is one transaction: parse, map, every core decision, one commit.`,
       'Each order carries its own segments; the per-unit figures derived from them are the same for orders of one product, so the gateway defines one routing and one BOM per product and 1,000 orders that copy them.',
       `The peer sends the same master data and orders through the JSON API to a fresh gateway process: ${o.products} routings, ${o.products} BOMs, then ${o.orders} POST /api/v1/orders with ${o.jsonConcurrency} in flight (group commit), timed from the first routing to the last order.`,
     ],
@@ -209,7 +191,9 @@ if (import.meta.main) {
   const { printResult } = await import('./lib/figures.ts')
   const { cleanupAll } = await import('./lib/cleanup.ts')
   try {
-    printResult(await benchB2mmlImport())
+    // `node bench/b2mml-import.ts --cpu-prof`: the B2MML gateway writes a .cpuprofile into the project folder.
+    const nodeArgs = process.argv.includes('--cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir', projectRoot] : []
+    printResult(await benchB2mmlImport({ ...defaultB2mmlImportOptions, nodeArgs }))
   } finally {
     await cleanupAll()
   }

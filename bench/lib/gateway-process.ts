@@ -21,6 +21,8 @@ export interface GatewayProcessOptions {
   /** Extra node flags, e.g. `--cpu-prof`. */
   nodeArgs?: string[]
   readyTimeoutMs?: number
+  /** More of the gateway's YAML configuration, after the broker's host (e.g. an `http:` or `erp:` section). */
+  config?: string
 }
 
 export { freePort }
@@ -41,7 +43,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
   const url = `http://127.0.0.1:${port}`
   // The embedded broker listens on every interface by default and has no environment variable for its host.
   const configFile = join(options.dataDir, 'bench-gateway.yaml')
-  writeFileSync(configFile, 'mqtt:\n  host: 127.0.0.1\n')
+  writeFileSync(configFile, `mqtt:\n  host: 127.0.0.1\n${options.config ?? ''}`)
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), 'bin/takt.ts', 'edge', '--config', configFile], {
     cwd: projectRoot,
     env: {

@@ -1,5 +1,5 @@
 // Typed reads of B2MML elements that collect every problem with the element path and line, instead of stopping at the first.
-import { pathOfRef, refOf, type XmlElement } from './xml.ts'
+import { pathOfRef, refOf, type PathRef, type XmlElement } from './xml.ts'
 
 export type ProblemCode =
   | 'b2mml_version_unknown'
@@ -24,16 +24,25 @@ export interface Problem extends At {
 }
 
 /** The path is worked out only when asked for (a problem, a record): a schedule has thousands of elements and few problems. */
-export function atOf(el: XmlElement): At {
-  let path: string | undefined
-  const ref = refOf(el)
-  return {
-    get path() {
-      return (path ??= pathOfRef(ref))
-    },
-    line: el.line,
-    column: el.column,
+class ElementAt implements At {
+  readonly line: number
+  readonly column: number
+  readonly #ref: PathRef
+  #path: string | undefined
+
+  constructor(el: XmlElement) {
+    this.line = el.line
+    this.column = el.column
+    this.#ref = refOf(el)
   }
+
+  get path(): string {
+    return (this.#path ??= pathOfRef(this.#ref))
+  }
+}
+
+export function atOf(el: XmlElement): At {
+  return new ElementAt(el)
 }
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:\-/]*$/

@@ -1,10 +1,11 @@
-// ERP test plumbing: a real gateway with the ERP routes on a free port, posting XML, reading XML answers, the fixtures.
-import { mkdtempSync, readFileSync } from 'node:fs'
+// ERP test plumbing: the real gateway on a free port, posting XML, reading XML answers, the fixtures.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../../edge/config.ts'
-import { startErpGateway, type ErpGateway, type ErpSettings } from '../../edge/erp/dev-gateway.ts'
+import type { GatewayParts } from '../../edge/gateway.ts'
+import { startGateway, type RunningGateway } from '../../edge/main.ts'
 import { parseXml, type XmlElement } from '../../edge/erp/xml.ts'
 import { jsonClient, type Call } from '../helpers/client.ts'
 import { adminToken, removeDir } from '../helpers/gateway.ts'
@@ -24,10 +25,18 @@ export interface XmlReply {
   xml: XmlElement | null
 }
 
+/** The `erp` section of the gateway's configuration file, as a test sets it. */
+export interface ErpSettings {
+  maxDocumentBytes?: number
+  defaultVersion?: string
+  push?: { url: string; authorization?: string; segments?: boolean; timeoutMs?: number; minBackoffMs?: number; maxBackoffMs?: number; idleMs?: number } | null
+}
+
 export interface ErpTestGateway {
   url: string
+  port: number
   dataDir: string
-  erp: ErpGateway
+  running: RunningGateway
   call: Call
   post(body: string, headers?: Record<string, string>): Promise<XmlReply>
   get(path: string, headers?: Record<string, string>): Promise<XmlReply>
@@ -41,28 +50,33 @@ async function reply(res: Response): Promise<XmlReply> {
 }
 
 /**
- * A gateway with its own data directory; stopped and removed when `t` ends. Given a `dataDir`,
- * it opens that one (a restart) and leaves removing it to the caller.
+ * The real gateway (edge/main.ts) with its own data directory and `erp` settings in its config
+ * file; stopped and removed when `t` ends. Given a `dataDir`, it opens that one (a restart) and
+ * leaves removing it to the caller.
  */
-export async function erpGateway(t: { teardown(fn: () => Promise<void>): void }, settings: ErpSettings = {}, options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<ErpTestGateway> {
+export async function erpGateway(t: { teardown(fn: () => Promise<void>): void }, settings: ErpSettings = {}, options: { dataDir?: string; env?: Record<string, string>; parts?: GatewayParts } = {}): Promise<ErpTestGateway> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'takt-erp-'))
   const extraEnv = options.env ?? {}
   let stopped = false
-  const config = loadConfig({ env: { TAKT_DATA_DIR: dataDir, TAKT_HTTP_PORT: '0', TAKT_LOG_LEVEL: 'silent', TAKT_ADMIN_TOKEN: adminToken, ...extraEnv } })
-  const erp = await startErpGateway(config, settings)
-  const url = erp.url
+  // JSON is YAML: the settings go through the same file loading and validation an installer's do.
+  const file = join(dataDir, 'gateway.yaml')
+  writeFileSync(file, JSON.stringify({ mqtt: { host: '127.0.0.1' }, erp: settings }))
+  const config = loadConfig({ file, env: { TAKT_DATA_DIR: dataDir, TAKT_HTTP_PORT: '0', TAKT_MQTT_PORT: '0', TAKT_LOG_LEVEL: 'silent', TAKT_ADMIN_TOKEN: adminToken, ...extraEnv } })
+  const running = await startGateway(config, options.parts)
+  const url = `http://127.0.0.1:${running.port}`
   const auth = { authorization: `Bearer ${adminToken}` }
   const gw: ErpTestGateway = {
     url,
+    port: running.port,
     dataDir,
-    erp,
+    running,
     call: jsonClient(url, adminToken),
     post: async (body, headers = {}) => reply(await fetch(`${url}/api/v1/erp/b2mml`, { method: 'POST', headers: { ...auth, 'content-type': 'application/xml', ...headers }, body })),
     get: async (path, headers = {}) => reply(await fetch(url + path, { headers: { ...auth, ...headers } })),
     stop: async () => {
       if (stopped) return
       stopped = true
-      await erp.stop()
+      await running.stop()
       if (!options.dataDir) removeDir(dataDir)
     },
   }

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import pino from 'pino'
 import t from 'tap'
 import { parseXml } from '../../edge/erp/xml.ts'
 import { freePort } from '../helpers/client.ts'
@@ -69,7 +70,10 @@ async function completeOrder(gw: ErpTestGateway, id: string, kg = 50, resin = [{
 const outbox = async (gw: ErpTestGateway, state?: string) => (await gw.call('GET', `/api/v1/erp/outbox${state ? `?state=${state}` : ''}`)).body
 
 t.test('ERP down: documents wait in the outbox and are retried; ERP up: delivered in order, each once', async (t) => {
-  const gw = await erpGateway(t, { push })
+  // The gateway's whole log, without redaction, to show the ERP credentials never reach it.
+  const log: string[] = []
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void log.push(line) })
+  const gw = await erpGateway(t, { push }, { parts: { logger } })
   await loadPasteLine(gw)
   await gw.post(fixture('v0600-schedule.xml'))
   await completeOrder(gw, 'PO-101')
@@ -90,6 +94,9 @@ t.test('ERP down: documents wait in the outbox and are retried; ERP up: delivere
   t.same(docs.map((d) => textAt(d, 'DataArea', 'ProductionPerformance', 'ID')), ['PO-101-0010', 'PO-101-0020', 'PO-101'])
   t.match(textAt(docs[2], 'ApplicationArea', 'BODID'), /^takt-gateway-1-\d+-order$/, 'a BODID ERP can de-duplicate on')
   t.equal(erp.received[0]!.headers.authorization, 'Bearer erp-secret')
+  t.ok(log.some((l) => l.includes('ERP is unreachable')), 'the failed attempts are logged')
+  t.ok(log.some((l) => l.includes('"erpPush":"http://127.0.0.1:')), 'the endpoint is logged by its origin')
+  t.notOk(log.some((l) => l.includes('erp-secret')), 'the credentials are not')
   t.match(erp.received[0]!.headers['content-type'], /^application\/xml/)
   const full = await gw.get('/api/v1/erp/performance/orders/PO-101')
   t.equal(textAt(parseXml(erp.received[2]!.body), 'DataArea', 'ProductionPerformance', 'ProductionResponse', 'EndTime'), textAt(full.xml, 'DataArea', 'ProductionPerformance', 'ProductionResponse', 'EndTime'), 'the pushed document is the one GET returns')
@@ -131,7 +138,7 @@ t.test('nothing is lost across a restart: pending documents, and completions rec
   await completeOrder(first, 'PO-101')
   await until('PO-101 documents waiting', async () => (await outbox(first)).counts.pending === 3)
   // The pusher stops; PO-100 completes with nobody producing its documents — they come from the event log later.
-  await first.erp.pusher!.stop()
+  await first.running.gateway.erpPush!.stop()
   await completeOrder(first, 'PO-100', 100, [{ lot: 'RESIN-0001-A', quantity: 100 }, { lot: 'RESIN-0001', quantity: 100 }])
   t.equal((await outbox(first)).counts.pending, 3)
   await first.stop()

@@ -7,7 +7,7 @@ import { adminToken, at, erpGateway, eventSeq, fixture, kids, loadPasteLine, tex
 const limit = 200_000
 const gw = await erpGateway(t, { maxDocumentBytes: limit })
 await loadPasteLine(gw)
-const sqlite = gw.erp.gateway.store.db.sqlite
+const sqlite = gw.running.gateway.store.db.sqlite
 const schedule = fixture('v0600-schedule.xml')
 const v07 = fixture('v0700-schedule.xml')
 
@@ -122,14 +122,14 @@ t.test('an external entity is refused before anything is read: no DTD at all', a
   })
 })
 
-t.test('a billion-laughs document is refused at its DOCTYPE, quickly', async (t) => {
+t.test('a billion-laughs document is refused where its DOCTYPE begins, before any entity is read', async (t) => {
   const levels = Array.from({ length: 10 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i};`.repeat(10)}">`).join('\n')
   const doc = withDoctype(`<!DOCTYPE SyncProductionSchedule [\n<!ENTITY lol0 "lol">\n${levels}\n]>`, '&lol10;')
   await importsNothing(t, async () => {
-    const started = Date.now()
     const r = await gw.post(doc)
     isProblem(t, r, 400, 'xml_doctype_refused', /DOCTYPE/)
-    t.ok(Date.now() - started < 2000, 'no expansion took place')
+    t.same([firstError(r).line, firstError(r).column], [lineOf(doc, '<!DOCTYPE'), 1], 'stopped at the DOCTYPE: nothing after it was read, so nothing was expanded')
+    t.notMatch(r.text, /lollol/, 'no expansion in the answer')
   })
   const undeclared = schedule.replace('<Description>Paste, 100 kg</Description>', '<Description>&lol9;</Description>')
   await importsNothing(t, async () => isProblem(t, await gw.post(undeclared), 400, 'xml_malformed', /undefined entity/))
@@ -144,12 +144,12 @@ const padded = (size: number) => {
 t.test('a document over the limit is 413 (with and without content-length); one at the limit is read', async (t) => {
   const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/xml' }
   await importsNothing(t, async () => {
-    const over = await rawRequest(gw.erp.port, 'POST', '/api/v1/erp/b2mml', { headers, body: padded(limit + 1) })
+    const over = await rawRequest(gw.port, 'POST', '/api/v1/erp/b2mml', { headers, body: padded(limit + 1) })
     t.equal(over.status, 413, over.text)
     t.equal(JSON.parse(over.text).code, 'body_too_large')
     t.match(JSON.parse(over.text).detail, /over the limit of 200000 bytes; nothing was imported/)
     const chunks = Array.from({ length: 4 }, () => ' '.repeat(60_000))
-    const chunked = await rawRequest(gw.erp.port, 'POST', '/api/v1/erp/b2mml', { headers: { ...headers, 'transfer-encoding': 'chunked' }, body: [schedule.slice(0, 200), ...chunks] })
+    const chunked = await rawRequest(gw.port, 'POST', '/api/v1/erp/b2mml', { headers: { ...headers, 'transfer-encoding': 'chunked' }, body: [schedule.slice(0, 200), ...chunks] })
     t.equal(chunked.status, 413)
   })
   const doc = padded(limit)

@@ -1,6 +1,6 @@
 // Safe XML reading and writing, without a gateway: well-formedness, no DTD or entities, limits, positions, escaping, B2MML value types.
 import t from 'tap'
-import { Reader } from '../../edge/erp/read.ts'
+import { atOf, Reader } from '../../edge/erp/read.ts'
 import { renderXml, x, xa } from '../../edge/erp/xml-write.ts'
 import { parseXml, pathOf, XmlRefusal } from '../../edge/erp/xml.ts'
 
@@ -37,11 +37,25 @@ t.test('a well-formed document becomes a tree with namespaces, attributes, text 
   t.equal(pathOf(ext!), '/a/x')
 })
 
+t.test('elements taken while the document streams keep their paths: [n] where a name repeats, also among siblings read later', async (t) => {
+  const taken: string[] = []
+  const refs: Array<ReturnType<typeof atOf>> = []
+  const root = parseXml('<r><q><s/><s/><u/></q><q><s/></q></r>', undefined, (el) => {
+    if (el.name !== 'q') return false
+    for (const c of el.children) refs.push(atOf(c))
+    taken.push(pathOf(el))
+    return true
+  })
+  t.same(root.children, [], 'taken elements are dropped from the tree')
+  t.same(taken, ['/r/q', '/r/q[2]'], 'the first q did not know yet that a second would come')
+  t.same(refs.map((r) => r.path), ['/r/q[1]/s[1]', '/r/q[1]/s[2]', '/r/q[1]/u', '/r/q[2]/s'], 'read later, the paths know it')
+})
+
 t.test('any DOCTYPE is refused: billion laughs, an external entity, an internal one', async (t) => {
   const laughs = refusal(billionLaughs)
   t.equal(laughs.code, 'xml_doctype_refused')
   t.match(laughs.message, /DOCTYPE/)
-  t.equal(laughs.line, 7, 'refused at the end of the DOCTYPE, before any entity is expanded')
+  t.same([laughs.line, laughs.column], [2, 1], 'refused where the DOCTYPE begins, before anything in it is read')
   const external = refusal('<?xml version="1.0"?>\n<!DOCTYPE a [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n<a>&xxe;</a>')
   t.equal(external.code, 'xml_doctype_refused')
   const publicDtd = refusal('<!DOCTYPE a PUBLIC "-//X//DTD X//EN" "http://example.com/x.dtd"><a/>')
@@ -60,9 +74,27 @@ t.test('malformed XML names what is wrong and where', async (t) => {
     ['<a>\n<b>\n</a>', /unexpected close tag/, 3],
     ['<a><b></b>', /unclosed tag/, 1],
     ['<a x="1" x="2"/>', /duplicate attribute/, 1],
+    [`<a ${Array.from({ length: 50_000 }, (_, i) => `a${i}="${i}"`).join(' ')} a7="again"/>`, /duplicate attribute a7/, 1],
     ['', /no root element|document must contain a root element/, 1],
     ['<a/><b/>', /only one root/, 1],
     ['<p:a/>', /unbound namespace prefix/, 1],
+    ['<a p:x="1"/>', /unbound namespace prefix p on attribute/, 1],
+    ['<a x=1/>', /start tag <a> is malformed/, 1],
+    ['<a x="<"/>', /start tag <a> is malformed/, 1],
+    ['<a>\n  x & y</a>', /'&' that starts no entity/, 2],
+    ['<a>&#0;</a>', /character XML does not allow/, 1],
+    ['<a>]]></a>', /']]>' in character data/, 1],
+    ['<a>\u0001</a>', /U\+0001 is not allowed/, 1],
+    ['<a>\uD800</a>', /U\+D800 is not allowed/, 1],
+    ['x<a/>', /text before the root/, 1],
+    ['<a/>\nx', /text after the root/, 2],
+    ['<a><!-- a -- b --></a>', /'--' inside a comment/, 1],
+    ['<a><!-- open</a>', /comment is not closed/, 1],
+    ['<a/><?xml version="1.0"?>', /XML declaration may only be at the very start/, 1],
+    ['<?xml version="1.0" encoding=utf-8?><a/>', /XML declaration is malformed/, 1],
+    ['<![CDATA[x]]><a/>', /CDATA outside the root/, 1],
+    ['<a xmlns:p=""/>', /cannot be undeclared/, 1],
+    ['<1a/>', /not followed by an element name/, 1],
   ]
   for (const [text, message, line] of cases) {
     const e = refusal(text)
@@ -70,6 +102,14 @@ t.test('malformed XML names what is wrong and where', async (t) => {
     t.match(e.message, message)
     t.equal(e.line, line)
   }
+})
+
+t.test('what XML allows is read: a BOM, comments and instructions, single quotes, line ends, references in attributes, prefixes', async (t) => {
+  const root = parseXml("\uFEFF<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\r\n<!-- c --><?app run?>\r\n<p:a xmlns:p='urn:p' xmlns='urn:d' k='x&#10;y\tz' xml:lang='en'>\r\n<b>one\r\ntwo</b><p:c/><b>&#x1F600;</b></p:a>\n<!-- after -->")
+  t.same([root.name, root.ns, root.attrs.k, root.line], ['a', 'urn:p', 'x\ny z', 3], 'a literal tab in an attribute is a space, a reference a real newline')
+  const [b1, c, b2] = root.children
+  t.same([b1!.ns, b1!.text, b1!.line, c!.ns, b2!.text], ['urn:d', 'one\ntwo', 4, 'urn:p', '\u{1F600}'])
+  t.equal(parseXml('<a><!----></a>').name, 'a', 'an empty comment')
 })
 
 t.test('a declared encoding other than UTF-8 is refused, UTF-8 in any spelling is not', async (t) => {
