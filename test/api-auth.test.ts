@@ -51,12 +51,25 @@ t.test('every route in the OpenAPI document needs a token, except health and log
       isProblem(t, r, 401, 'login_failed', `${what} is open, and refuses a wrong password`)
       continue
     }
+    if (template === '/api/v1/auth/badge') {
+      const r = await call(method, path, { badgeId: 'nobody', pin: '0000' }, '')
+      isProblem(t, r, 401, 'login_failed', `${what} is open, and refuses an unknown badge`)
+      continue
+    }
     const anonymous = await call(method, path, undefined, '')
     isProblem(t, anonymous, 401, 'unauthenticated', `${what} anonymously`)
     t.match(anonymous.body.detail, /needs a bearer token/)
     const forged = await call(method, path, undefined, 'takt_not-a-real-token')
     isProblem(t, forged, 401, 'unauthenticated', `${what} with an unknown token`)
     t.match(forged.body.detail, /unknown, revoked or expired/)
+    if (template === '/api/v1/live') {
+      // An event stream never ends by itself: its head is enough.
+      const stream = new AbortController()
+      const res = await fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${adminToken}` }, signal: stream.signal })
+      t.equal(res.status, 200, `${what} as admin opens the stream`)
+      stream.abort()
+      continue
+    }
     // With the admin token the same request reaches its route: no 401, and the route exists.
     const admitted = await call(method, path, undefined, adminToken)
     t.not(admitted.status, 401, `${what} as admin is past authentication`)

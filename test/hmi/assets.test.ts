@@ -66,6 +66,23 @@ t.test('no file of the page names another origin; every import is local', async 
   t.notMatch(uplot, /fonts\.googleapis|@import url/, 'and loads no font')
 })
 
+t.test('the page preloads every module the login and the terminal import, so none waits for its parent', async (t) => {
+  const html = readFileSync(join(publicDir, 'index.html'), 'utf8')
+  const preloaded = new Set([...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((m) => m[1]!))
+  const wanted = new Set<string>()
+  const visit = (url: string) => {
+    if (wanted.has(url)) return
+    wanted.add(url)
+    const text = readFileSync(join(publicDir, url.replace(/^\/hmi\//, '')), 'utf8')
+    for (const m of text.matchAll(/^import .* from '(\.{1,2}\/[^']+)'/gm)) visit(new URL(m[1]!, `http://gateway${url}`).pathname)
+  }
+  visit('/hmi/js/main.js')
+  wanted.delete('/hmi/js/main.js')
+  t.ok(wanted.has('/hmi/js/views/terminal-run.js') && wanted.has('/hmi/js/views/login.js'), 'the walk reaches the views main.js imports')
+  t.same([...wanted].filter((u) => !preloaded.has(u)).sort(), [], 'each static import is preloaded')
+  t.same([...preloaded].filter((u) => !wanted.has(u)).sort(), [], 'and nothing the terminal does not need')
+})
+
 t.test('every text the page uses exists in English and in German', async (t) => {
   const en = JSON.parse(readFileSync(join(publicDir, 'i18n', 'en.json'), 'utf8')) as Record<string, string>
   const de = JSON.parse(readFileSync(join(publicDir, 'i18n', 'de.json'), 'utf8')) as Record<string, string>

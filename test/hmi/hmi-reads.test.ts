@@ -1,6 +1,7 @@
 // The HMI's read endpoints: andon with open runs, a run with what it needs and has, reason codes, holds, and the filtered audit trail — each with its roles.
 import t, { type Test } from 'tap'
 import { recordMachineState } from '../../edge/core/machine.ts'
+import { demoEquipment } from '../../edge/demo-line.ts'
 import { hmiApp } from './helpers/hmi-gateway.ts'
 
 async function line(t: Test) {
@@ -10,27 +11,31 @@ async function line(t: Test) {
   return { app, ana: await token('ana'), lea: await token('lea'), quinn: await token('quinn') }
 }
 
+/** A work center's tile on the andon. */
+const at = (body: Record<string, any>, id: string): Record<string, any> => (body.items as Array<Record<string, any>>).find((w) => w.workCenterId === id)!
+
 t.test('andon: every work center, its state and its open runs', async (t) => {
   const { app, ana } = await line(t)
   t.equal((await app.call('GET', '/api/v1/hmi/andon', undefined, '')).status, 401)
   const before = await app.call('GET', '/api/v1/hmi/andon', undefined, ana)
   t.equal(before.status, 200)
-  t.same(before.body.items.map((w: { workCenterId: string }) => w.workCenterId), ['WC-PRESS', 'WC-TEST', 'WC-WELD'])
-  t.match(before.body.items[0], { name: 'Press 1', lineId: 'L1', state: null, since: null, runs: [] })
+  const workCenters = demoEquipment.filter((e) => e.level === 'work_center').map((e) => e.id)
+  t.same(before.body.items.map((w: { workCenterId: string }) => w.workCenterId), [...workCenters].sort(), 'every work center of the line, by id')
+  t.match(at(before.body, 'WC-PRESS'), { name: 'Press 1', lineId: 'L1', state: null, since: null, runs: [] })
 
   const down = app.gateway.store.execute('system:test', (v) => recordMachineState(v, 'WC-PRESS', 'down', 'plc'))
   t.ok(down.ok)
   const start = await app.call('POST', '/api/v1/orders/PO-1001/operations/10/start', { unit: 'PO-1001-0001' }, ana)
   t.equal(start.status, 201, JSON.stringify(start.body))
   const after = await app.call('GET', '/api/v1/hmi/andon', undefined, ana)
-  const press = after.body.items[0]
+  const press = at(after.body, 'WC-PRESS')
   t.match(press, { state: 'down', source: 'plc' })
   t.ok(Date.parse(press.since) > 0)
   t.match(press.runs, [{ runId: start.body.runId, orderId: 'PO-1001', productId: 'BRK-100', opSeq: 10, unitSerial: 'PO-1001-0001', quantity: 1, operatorId: 'ana', state: 'running' }])
-  t.same(after.body.items[1].runs, [], 'other work centers have no run')
+  t.same(at(after.body, 'WC-WELD').runs, [], 'other work centers have no run')
 
   await app.call('POST', `/api/v1/runs/${start.body.runId}/pause`, { reason: 'break' }, ana)
-  t.equal((await app.call('GET', '/api/v1/hmi/andon', undefined, ana)).body.items[0].runs[0].state, 'paused', 'a paused run is still open')
+  t.equal(at((await app.call('GET', '/api/v1/hmi/andon', undefined, ana)).body, 'WC-PRESS').runs[0].state, 'paused', 'a paused run is still open')
 })
 
 t.test('a run: its operation, and what was booked, measured and refused on it', async (t) => {

@@ -67,6 +67,7 @@ export class LiveFeed {
   readonly #encoder = new TextEncoder()
   /** The last seq announced after its commit reached the disk: a replay never shows more than that. */
   #announced: number
+  #closed = false
 
   constructor(deps: { store: LineStore; accounts: Accounts; clock: Clock }, options: LiveOptions = {}) {
     this.#store = deps.store
@@ -108,6 +109,8 @@ export class LiveFeed {
 
   /** A stream for one client: hello, the events it missed after `after` (when given), then every new one. */
   open(bearer: string, after: number | null): ReadableStream<Uint8Array> {
+    // A stream opened while the gateway shuts down would hold the HTTP server open.
+    if (this.#closed) throw new ProblemError(503, 'shutting_down', 'The gateway is shutting down; the page reconnects once it is back.')
     if (this.#clients.size >= this.#options.maxClients) {
       throw new ProblemError(503, 'live_full', `The gateway already serves ${this.#options.maxClients} live streams; try again shortly.`)
     }
@@ -156,6 +159,8 @@ export class LiveFeed {
 
   /** Ends every stream: the HTTP server can then close without waiting for them. */
   close(): void {
+    // Called by the HTTP shutdown and again by the gateway's close: the second time finds nothing to do.
+    this.#closed = true
     clearInterval(this.#heartbeat)
     this.#unsubscribe()
     for (const client of [...this.#clients]) client.end()

@@ -61,10 +61,10 @@ export async function seriousViolations(page: Page): Promise<string[]> {
 }
 
 /** A PNG of the visible page, for the README. @param name e.g. 'terminal' → docs/screenshots/hmi-terminal.png */
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(page: Page, name: string, fullPage = false): Promise<string> {
   const path = join(screenshotsDir, `hmi-${name}.png`)
   // The caret blinks and toasts fade: freeze both so that the picture shows the state, not a moment.
-  await page.screenshot({ path, animations: 'disabled', caret: 'hide' })
+  await page.screenshot({ path, animations: 'disabled', caret: 'hide', fullPage })
   return path
 }
 
@@ -100,4 +100,12 @@ export async function loginWithPassword(page: Page, url: string, user: string, p
   await page.getByLabel('User', { exact: true }).fill(user)
   await page.getByLabel('Password', { exact: true }).fill(password)
   await page.getByRole('button', { name: 'Log in' }).click()
+}
+
+/** Takes the focus from whatever field has it, as a tap on an empty part of the screen does. */
+export async function blur(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const active = (globalThis as unknown as { document: { activeElement: { blur?(): void } | null } }).document.activeElement
+    active?.blur?.()
+  })
 }

@@ -5,9 +5,7 @@ import { languages, language, preferredLanguage, setLanguage, t } from './i18n.j
 import { createLive } from './live.js'
 import { installScanner, setScanTarget } from './scan.js'
 import { hasRole, idleWatch, loadSession, saveSession } from './session.js'
-import * as board from './views/board.js'
 import * as login from './views/login.js'
-import * as quality from './views/quality.js'
 import * as terminal from './views/terminal.js'
 
 /**
@@ -16,10 +14,11 @@ import * as terminal from './views/terminal.js'
  */
 
 /** Which roles see which view; the first the person may see is their start page. */
-const views = /** @type {Array<{ name: string, module: ViewModule, roles: string[] }>} */ ([
-  { name: 'terminal', module: terminal, roles: ['operator', 'lead'] },
-  { name: 'board', module: board, roles: ['lead', 'maintenance'] },
-  { name: 'quality', module: quality, roles: ['quality', 'lead'] },
+// The terminal comes with the page; the board and quality views (and uPlot) load when first opened, so an operator's terminal does not wait for them.
+const views = /** @type {Array<{ name: string, load: () => Promise<ViewModule>, roles: string[] }>} */ ([
+  { name: 'terminal', load: async () => terminal, roles: ['operator', 'lead'] },
+  { name: 'board', load: () => import('./views/board.js'), roles: ['lead', 'maintenance'] },
+  { name: 'quality', load: () => import('./views/quality.js'), roles: ['quality', 'lead'] },
 ])
 
 /** Where each role starts: an operator at the terminal, a lead at the board. */
@@ -37,8 +36,8 @@ const idleBanner = /** @type {HTMLElement} */ (document.getElementById('idle-ban
 let session = loadSession()
 /** @type {MountedView | null} */
 let mounted = null
-/** @type {Set<string>} */
-let capabilities = new Set()
+/** What this gateway can do (paths of its OpenAPI document); filled in place while the first view renders. @type {Set<string>} */
+const capabilities = new Set()
 let linkUp = true
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let linkTimer
@@ -95,7 +94,10 @@ function renderChrome() {
   logoutButton.hidden = !session
 }
 
+let renders = 0
+
 async function render() {
+  const generation = ++renders
   mounted?.unmount?.()
   mounted = null
   setScanTarget(null)
@@ -113,16 +115,19 @@ async function render() {
     else fill(main, h('p', null, t('app.noView')))
     return
   }
-  mounted = await view.module.mount(main, ctx)
+  const module = await view.load()
+  // The address changed while the module loaded: the newer render is the one that counts.
+  if (generation !== renders) return
+  mounted = await module.mount(main, ctx)
 }
 
 /** The OpenAPI document lists what this gateway can do: features other work adds (downtime classification) show up only once they exist. */
 async function loadCapabilities() {
   try {
     const doc = await api.get('/openapi.json')
-    capabilities = new Set(Object.keys(doc.paths ?? {}))
+    for (const path of Object.keys(doc.paths ?? {})) capabilities.add(path)
   } catch {
-    capabilities = new Set()
+    // Unknown: every view then tries its feature and takes a 404 as "not here".
   }
 }
 
@@ -133,9 +138,10 @@ async function startSession(login, via) {
   session = { ...session, personId: me.id, name: me.name, roles: me.roles, kind: me.kind }
   saveSession(session)
   loginMessage = ''
-  await loadCapabilities()
   live.start()
   navigate(`#/${homeView()}`)
+  // After the first view: the document is large, and the view's own data comes first.
+  void loadCapabilities()
 }
 
 /** @param {string} [why] message key shown on the login page */
@@ -181,11 +187,9 @@ async function boot() {
       if (session) void endSession('idle.loggedOut')
     },
   })
-  if (session) {
-    await loadCapabilities()
-    live.start()
-  }
+  if (session) live.start()
   await render()
+  if (session) void loadCapabilities()
 }
 
 void boot()

@@ -60,7 +60,7 @@ export async function oeeTab(slot, ctx, workCenters) {
     const rows = shiftRows(res)
     const head = [t('oee.shift'), t('oee.availability'), t('oee.performance'), t('oee.quality'), t('oee.oee')]
     fill(shifts, rows.length ? table(t('oee.perShiftOf', { wc: wcId }), head, rows.map((r) => [r.label, formatPercent(r.oee.availability), formatPercent(r.oee.performance), formatPercent(r.oee.quality), h('strong', null, formatPercent(r.oee.oee))])) : h('p', null, t('oee.noShifts')))
-    trend.replaceChildren()
+    fill(trend, rows.length ? null : h('p', null, t('oee.noShifts')))
     if (rows.length) {
       const pct = (/** @type {number | null | undefined} */ v) => (v === null || v === undefined ? null : Math.round(v * 1000) / 10)
       chart = lineChart(trend, {

@@ -89,7 +89,9 @@ function dispatchTab(/** @type {HTMLElement} */ slot, /** @type {any} */ ctx, /*
     items.splice(i + by, 0, item)
     dirty = true
     draw()
-    /** @type {HTMLElement | null} */ (list.querySelectorAll('li')[i + by]?.querySelector(`button[aria-label="${CSS.escape(t(by < 0 ? 'dispatch.up' : 'dispatch.down', { order: item.orderId }))}"]`))?.focus()
+    // The focus follows the moved order, so that a keyboard user can keep moving it.
+    const button = /** @type {HTMLElement | null} */ (list.querySelectorAll('li')[i + by]?.querySelector(`button[aria-label="${CSS.escape(t(by < 0 ? 'dispatch.up' : 'dispatch.down', { order: item.orderId }))}"]`))
+    button?.focus()
   }
   const load = async () => {
     const res = await ctx.api.get(`/api/v1/work-centers/${enc(wcId)}/dispatch-list`)

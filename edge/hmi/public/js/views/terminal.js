@@ -1,7 +1,7 @@
 // The operator terminal of one work center: its state, its dispatch list, the chosen operation with its instructions, the run, the downtime prompt.
 import { ApiError, enc } from '../api.js'
 import { debounce, field, fill, h } from '../dom.js'
-import { formatNumber, formatSince, t, tOr } from '../i18n.js'
+import { formatNumber, formatPercent, formatSince, t, tOr } from '../i18n.js'
 import { scanField, setScanTarget } from '../scan.js'
 import { noticeArea, refusalArea, stateBadge } from '../ui.js'
 import { limitsText, runPanel } from './terminal-run.js'
@@ -35,6 +35,7 @@ export async function mount(root, ctx) {
 
   const title = h('h1', { id: 'terminal-title' }, wcId)
   const stateSlot = h('span.wc-state')
+  const oeeSlot = h('span.wc-oee', { 'aria-live': 'polite' })
   const downtimeSlot = h('div')
   const refusal = refusalArea()
   const notice = noticeArea()
@@ -45,7 +46,7 @@ export async function mount(root, ctx) {
     h(
       'section.terminal',
       { 'aria-labelledby': 'terminal-title', 'data-work-center': wcId },
-      h('div.terminal-head', null, title, stateSlot, h('a.change', { href: '#/terminal', onclick: () => localStorage.removeItem('takt.workCenter') }, t('terminal.change'))),
+      h('div.terminal-head', null, title, stateSlot, oeeSlot, h('a.change', { href: '#/terminal', onclick: () => localStorage.removeItem('takt.workCenter') }, t('terminal.change'))),
       downtimeSlot,
       refusal.slot,
       h('div.terminal-grid', null, h('section.card', { 'aria-labelledby': 'dispatch-title' }, h('h2', { id: 'dispatch-title' }, t('terminal.dispatch')), dispatchList), h('section.card.work-card', { 'aria-label': t('terminal.work') }, notice.slot, work)),
@@ -59,13 +60,15 @@ export async function mount(root, ctx) {
   /** @type {{ state: string | null, since: string | null, runs: any[] } | null} */
   let wc = null
   let reasons = { stop: [], scrap: [] }
-  let classifyAvailable = ctx.capabilities.size === 0 || ctx.capabilities.has(classifyPath)
+  let classifyGone = false
+  // Read when needed: the gateway's capabilities may arrive after the view is drawn; until then, try.
+  const classifyAvailable = () => !classifyGone && (ctx.capabilities.size === 0 || ctx.capabilities.has(classifyPath))
   let downtimeDismissed = ''
 
   function showState() {
     fill(stateSlot, stateBadge(wc?.state), wc?.since ? h('span.since', null, ` ${formatSince(wc.since)}`) : null)
     const stopKey = `${wc?.state}@${wc?.since}`
-    if (wc?.state === 'down' && classifyAvailable && downtimeDismissed !== stopKey) showDowntimePrompt(stopKey)
+    if (wc?.state === 'down' && classifyAvailable() && downtimeDismissed !== stopKey) showDowntimePrompt(stopKey)
     else downtimeSlot.replaceChildren()
   }
 
@@ -80,7 +83,7 @@ export async function mount(root, ctx) {
       } catch (error) {
         // The classification comes with the OEE work: on a gateway without it, the prompt goes away.
         if (error instanceof ApiError && error.status === 404 && error.code === 'route_not_found') {
-          classifyAvailable = false
+          classifyGone = true
           downtimeSlot.replaceChildren()
         } else refusal.show(error)
       }
@@ -96,6 +99,13 @@ export async function mount(root, ctx) {
         h('button.ghost', { type: 'button', onclick: () => ((downtimeDismissed = stopKey), downtimeSlot.replaceChildren()) }, t('downtime.later')),
       ),
     )
+  }
+
+  /** The current shift's OEE, where the gateway computes it; nothing is shown where it does not (404) or has no shift now. */
+  async function loadOee() {
+    const res = await ctx.api.optional(`/api/v1/work-centers/${enc(wcId)}/oee/current`).catch(() => null)
+    const oee = res?.oee?.oee
+    fill(oeeSlot, typeof oee === 'number' ? t('terminal.oee', { oee: formatPercent(oee), shift: res.shift?.name ?? '' }) : null)
   }
 
   async function loadDispatch() {
@@ -203,7 +213,8 @@ export async function mount(root, ctx) {
   }
 
   async function load() {
-    const [andon, reasonCodes] = await Promise.all([ctx.api.get('/api/v1/hmi/andon'), ctx.api.get('/api/v1/hmi/reason-codes')])
+    // The dispatch list in the same round trip: it is what an operator taps first.
+    const [andon, reasonCodes] = await Promise.all([ctx.api.get('/api/v1/hmi/andon'), ctx.api.get('/api/v1/hmi/reason-codes'), loadDispatch()])
     reasons = reasonCodes
     wc = andon.items.find((/** @type {any} */ w) => w.workCenterId === wcId) ?? null
     fill(title, wc ? /** @type {any} */ (wc).name : wcId)
@@ -212,7 +223,7 @@ export async function mount(root, ctx) {
     const mine = open.find((r) => r.operatorId === ctx.session.personId && r.state === 'running') ?? open.find((r) => r.operatorId === ctx.session.personId) ?? open[0]
     if (mine && !runId) runId = mine.runId
     showState()
-    await loadDispatch()
+    void loadOee()
     await showRun()
   }
 
@@ -226,6 +237,7 @@ export async function mount(root, ctx) {
   }
 
   const refreshDispatch = debounce(() => void loadDispatch().catch(() => {}), 250)
+  const refreshOee = debounce(() => void loadOee(), 2000)
   try {
     await load()
   } catch (error) {
@@ -239,10 +251,12 @@ export async function mount(root, ctx) {
         wc = { ...(wc ?? { runs: [] }), state: event.state ?? null, since: event.at }
         showState()
         void refreshState()
+        refreshOee()
         return
       }
       // The terminal's own run is redrawn after each of its actions; a redraw from here would wipe what the operator is typing.
       if (event.orderId || event.type === 'DispatchResequenced') refreshDispatch()
+      if (event.workCenterId === wcId) refreshOee()
     },
     refresh: () => void load().catch((/** @type {unknown} */ e) => refusal.show(e)),
     unmount: () => setScanTarget(null),
