@@ -59,8 +59,8 @@ t.test('a run: its operation, and what was booked, measured and refused on it', 
   t.equal(missing.body.code, 'not_found')
 })
 
-t.test('reason codes: leaves only, stops apart from scrap', async (t) => {
-  const { app, ana } = await line(t)
+t.test('reason codes: leaves only, stops apart from scrap, from the defined tree', async (t) => {
+  const { app, ana, lea } = await line(t)
   const r = await app.call('GET', '/api/v1/hmi/reason-codes', undefined, ana)
   t.equal(r.status, 200)
   const stop = r.body.stop.map((x: { code: string }) => x.code)
@@ -69,6 +69,14 @@ t.test('reason codes: leaves only, stops apart from scrap', async (t) => {
   t.notOk(stop.includes('failure') || stop.includes('unplanned'), 'a parent groups, it is not picked')
   t.notOk(stop.some((c: string) => c.startsWith('reject')), 'no scrap reason for a stop')
   t.same(scrap.sort(), ['reject.dimension', 'reject.rework', 'reject.visual', 'reject.weight', 'startup.changeover', 'startup.warmup'])
+
+  // A plant's own tree, once defined, is what the operator picks from.
+  const tree = (await app.call('GET', '/api/v1/reason-codes', undefined, ana)).body.items as Array<{ code: string }>
+  const own = [...tree, { code: 'failure.die', name: 'Die broken', parent: 'failure', loss: 'breakdown', planned: false }]
+  t.equal((await app.call('PUT', '/api/v1/reason-codes', { reasons: own }, lea)).status, 200, 'the lead defines a reason of the plant')
+  const after = await app.call('GET', '/api/v1/hmi/reason-codes', undefined, ana)
+  t.ok(after.body.stop.some((x: { code: string }) => x.code === 'failure.die'), 'the terminal offers it')
+  t.notOk(after.body.scrap.some((x: { code: string }) => x.code === 'failure.die'), 'for stops, not for scrap')
 })
 
 t.test('holds: orders and units on hold with reason and who; for quality and leads', async (t) => {

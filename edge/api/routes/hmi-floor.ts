@@ -1,8 +1,8 @@
 // Read models for the shop floor HMI: every work center's state and open runs (andon), one run with what it needs and has, reason codes.
 import { z } from '@hono/zod-openapi'
-import { defaultReasons } from '../../core/oee/default-reasons.ts'
 import { rejectLossClasses, stopLossClasses, type ReasonCode } from '../../core/oee/reasons.ts'
 import { runFromRow } from '../../store/line-view.ts'
+import { OeeTimelineReader } from '../../store/oee-timeline.ts'
 import { guard } from '../auth.ts'
 import type { Api, ApiDeps } from '../context.ts'
 import { ProblemError } from '../problem.ts'
@@ -33,6 +33,7 @@ function leaves(reasons: readonly ReasonCode[], classes: readonly string[]) {
 
 export function hmiFloorRoutes(app: Api, deps: ApiDeps): void {
   const sqlite = deps.store.db.sqlite
+  const oeeReader = new OeeTimelineReader(sqlite)
   const workCenters = sqlite.prepare(
     `SELECT e.id, e.name, e.parent_id, s.state, s.since, s.source FROM equipment e LEFT JOIN work_center_states s ON s.work_center_id = e.id
      WHERE e.level = 'work_center' ORDER BY e.id`,
@@ -86,6 +87,8 @@ export function hmiFloorRoutes(app: Api, deps: ApiDeps): void {
 
   app.openapi(declare({ method: 'get', path: '/api/v1/hmi/reason-codes', tag: 'HMI', summary: 'Reasons an operator can pick: for a stop, and for scrap' }), (c) => {
     guard(c, readers)
-    return c.json({ stop: leaves(defaultReasons, stopLossClasses), scrap: leaves(defaultReasons, rejectLossClasses) }, 200)
+    // The tree as defined (PUT /api/v1/reason-codes), the shipped one until then.
+    const reasons = oeeReader.reasons()
+    return c.json({ stop: leaves(reasons, stopLossClasses), scrap: leaves(reasons, rejectLossClasses) }, 200)
   })
 }
