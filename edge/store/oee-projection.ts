@@ -1,6 +1,7 @@
 // The OEE projection: definitions, the state timeline, counts and minute buckets, kept in the event's own transaction.
+import { canonicalJson } from '../core/canonical-json.ts'
 import type { RecordedEvent } from '../core/events.ts'
-import { applyDelta, bucketsFrom, bucketUnits, countDelta, rollUp, timelineDeltas, type BucketDelta } from '../core/oee/buckets.ts'
+import { applyDelta, bucketsFrom, bucketUnits, countDelta, rollUp, timelineDeltas, type BucketDelta, type OeeBucket } from '../core/oee/buckets.ts'
 import type { ProductionCount } from '../core/oee/oee.ts'
 import { machineReason } from '../core/oee/reasons.ts'
 import { timeline, type TimelineEdit } from '../core/oee/timeline.ts'
@@ -10,7 +11,17 @@ import { bucketColumns, OeeTimelineReader } from './oee-timeline.ts'
 
 type Of<T extends RecordedEvent['type']> = Extract<RecordedEvent, { type: T }>
 
+/** A delta that moves no time and no stops: a count. */
+const countsOnly = (d: BucketDelta) => Object.keys(d.ms).length === 0 && Object.keys(d.stops).length === 0
+
+interface RunContext {
+  workCenterId: string
+  productId: string
+  idealCycleTimeS: number | null
+}
+
 export class OeeProjection {
+  readonly #runs = new Map<string, RunContext>()
   readonly #read: OeeTimelineReader
   readonly #s
 
@@ -22,10 +33,10 @@ export class OeeProjection {
       insertCount: p(
         'INSERT INTO oee_counts (event_seq, idx, work_center_id, at_ms, good, reject, ideal_cycle_time_s, product_id, order_id, scrap_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      runOperation: sqlite.prepare<[string], { product_id: string; definition: string }>(
-        'SELECT o.product_id, op.definition FROM runs r JOIN order_operations op ON op.order_id = r.order_id AND op.seq = r.op_seq JOIN orders o ON o.id = r.order_id WHERE r.id = ?',
+      // Only the ideal cycle time of the operation's definition: SQLite reads it out without parsing the rest in JavaScript.
+      runOperation: sqlite.prepare<[string], { work_center_id: string; product_id: string; ideal_cycle_time_s: number | null }>(
+        "SELECT r.work_center_id, o.product_id, json_extract(op.definition, '$.idealCycleTimeS') AS ideal_cycle_time_s FROM runs r JOIN order_operations op ON op.order_id = r.order_id AND op.seq = r.op_seq JOIN orders o ON o.id = r.order_id WHERE r.id = ?",
       ),
-      runWorkCenter: sqlite.prepare<[string], { work_center_id: string }>('SELECT work_center_id FROM runs WHERE id = ?'),
       machineCounted: sqlite.prepare<[string], { n: number }>('SELECT 1 AS n FROM machine_counts WHERE run_id = ? LIMIT 1'),
       orderProduct: sqlite.prepare<[string], { product_id: string }>('SELECT product_id FROM orders WHERE id = ?'),
       bucket: sqlite.prepare<[string, number, number], { ms: string; stops: string; counts: string }>('SELECT ms, stops, counts FROM oee_buckets WHERE work_center_id = ? AND unit = ? AND start = ?'),
@@ -47,12 +58,37 @@ export class OeeProjection {
 
   #apply(workCenterId: string, minuteDeltas: readonly BucketDelta[]): void {
     if (minuteDeltas.length === 0) return
+    if (minuteDeltas.every(countsOnly)) return this.#applyCounts(workCenterId, minuteDeltas)
     for (const unit of bucketUnits) {
       for (const d of rollUp(minuteDeltas, unit)) {
         const row = this.#s.bucket.get(workCenterId, unit, d.start)
         const next = applyDelta(row ? { ms: JSON.parse(row.ms), stops: JSON.parse(row.stops), counts: JSON.parse(row.counts) } : undefined, d)
         if (next === undefined) this.#s.deleteBucket.run(workCenterId, unit, d.start)
         else this.#s.upsertBucket.run(workCenterId, unit, d.start, ...bucketColumns(next))
+      }
+    }
+  }
+
+  /**
+   * Counts alone (every completion and machine count): only the counts column is read and written;
+   * the time and stop columns keep their stored text, which is what canonicalJson would write again.
+   */
+  #applyCounts(workCenterId: string, minuteDeltas: readonly BucketDelta[]): void {
+    for (const unit of bucketUnits) {
+      for (const d of rollUp(minuteDeltas, unit)) {
+        const row = this.#s.bucket.get(workCenterId, unit, d.start)
+        const counts: OeeBucket['counts'] = row ? JSON.parse(row.counts) : {}
+        for (const k in d.counts) {
+          const [g, r] = d.counts[k]!
+          const line = counts[k]
+          const next: [number, number] = line ? [line[0] + g, line[1] + r] : [g, r]
+          if (next[0] === 0 && next[1] === 0) delete counts[k]
+          else counts[k] = next
+        }
+        const ms = row?.ms ?? '{}'
+        const stops = row?.stops ?? '{}'
+        if (ms === '{}' && stops === '{}' && Object.keys(counts).length === 0) this.#s.deleteBucket.run(workCenterId, unit, d.start)
+        else this.#s.upsertBucket.run(workCenterId, unit, d.start, ms, stops, canonicalJson(counts))
       }
     }
   }
@@ -86,8 +122,11 @@ export class OeeProjection {
    */
   operatorCompleted(e: Of<'OperationCompleted'>): void {
     const d = e.data
-    const wc = this.#s.runWorkCenter.get(d.runId)?.work_center_id
-    if (!wc || this.#s.machineCounted.get(d.runId) || d.good + d.scrap === 0) return
+    const run = this.#run(d.runId)
+    // A run completes once: what was kept of it goes.
+    this.#runs.delete(d.runId)
+    if (!run || this.#s.machineCounted.get(d.runId) || d.good + d.scrap === 0) return
+    const wc = run.workCenterId
     const count = this.#count(Date.parse(e.occurredAt), d.runId, d.orderId)
     const reasoned = d.scrapReasons.reduce((n, s) => n + s.quantity, 0)
     const rows: ProductionCount[] = []
@@ -100,17 +139,33 @@ export class OeeProjection {
   #count(at: number, runId: string | null, orderId: string | null): ProductionCount {
     const count: ProductionCount = { at, good: 0, reject: 0, idealCycleTimeS: null }
     // The ideal cycle time is the run's routing operation's; without one the query falls back to the rated speed.
-    const op = runId === null ? undefined : this.#s.runOperation.get(runId)
-    if (op) {
-      const ct = (JSON.parse(op.definition) as { idealCycleTimeS?: number | null }).idealCycleTimeS
-      count.idealCycleTimeS = typeof ct === 'number' ? ct : null
-      count.productId = op.product_id
+    const run = runId === null ? undefined : this.#run(runId)
+    if (run) {
+      count.idealCycleTimeS = run.idealCycleTimeS
+      count.productId = run.productId
     } else if (orderId !== null) {
       const order = this.#s.orderProduct.get(orderId)
       if (order) count.productId = order.product_id
     }
     if (orderId !== null) count.orderId = orderId
     return count
+  }
+
+  /**
+   * A run's work center, product and ideal cycle time, read once per run: a started run's operation
+   * does not change (a change to a started operation is refused).
+   */
+  #run(runId: string): RunContext | undefined {
+    const kept = this.#runs.get(runId)
+    if (kept) return kept
+    const op = this.#s.runOperation.get(runId)
+    if (!op) return undefined
+    const ct = op.ideal_cycle_time_s
+    const run = { workCenterId: op.work_center_id, productId: op.product_id, idealCycleTimeS: typeof ct === 'number' ? ct : null }
+    // Runs that never complete (cancelled orders) must not grow this without end.
+    if (this.#runs.size >= 10_000) this.#runs.clear()
+    this.#runs.set(runId, run)
+    return run
   }
 
   #book(seq: number, workCenterId: string, rows: ProductionCount[]): void {
