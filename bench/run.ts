@@ -48,6 +48,12 @@ const registry: Registered[] = [
   { name: 'opcua-sim', title: 'OPC UA simulator: 10,000 variables changing every second', run: (o) => only(benchOpcuaServer(o.quick ? quickOpcuaServerOptions : {})) },
   { name: 'b2mml', title: 'B2MML import: 1,000 orders × 10 segments', run: (o) => only(benchB2mmlImport(o.quick ? { ...defaultB2mmlImportOptions, orders: 100 } : defaultB2mmlImportOptions)) },
   { name: 'modbus-poll', title: 'Modbus polling: 50 devices × 100 registers every 100 ms', run: (o) => only(benchModbusPoll(o.quick ? { warmupSeconds: 2, seconds: 5 } : {})) },
+  // Imported when chosen: its peers (Mosquitto, Node-RED) load only for this run.
+  { name: 'telemetry', title: 'QoS 1 telemetry into the historian, against Mosquitto and Node-RED', run: async (o) => { const t = await import('./telemetry.ts'); return only(t.benchTelemetry(o.quick ? t.quickTelemetryOptions : {})) } },
+  { name: 'oee-year', title: 'OEE with loss tree: a year of one-second state changes', run: async (o) => { const b = await import('./oee.ts'); return only(b.benchOeeYear(o.quick ? { rounds: 2 } : {})) } },
+  { name: 'oee-live', title: 'OEE: machine signal to live OEE on the UNS', run: async (o) => { const b = await import('./oee.ts'); return only(b.benchOeeLive(o.quick ? { samples: 5 } : {})) } },
+  // Imported when chosen: it launches Chromium.
+  { name: 'hmi', title: 'HMI page in Chromium: operator terminal usable, and its size', run: async (o) => { const b = await import('./hmi-page.ts'); return only(b.benchHmiPage(o.quick ? b.quickHmiPageOptions : b.defaultHmiPageOptions)) } },
 ]
 const benchmarks = registry.map((r) => r.name)
 const suiteLimitMs = 30 * 60_000

@@ -9,6 +9,7 @@ Usage: takt <command> [options]
 Commands:
   edge [--config FILE]   run the line gateway (HTTP API)
   demo                   run a demo gateway with a sample line and master data
+  cloud                  run cloud-sync, the central replica the gateways push to (--help)
   sim SCENARIO.yaml      run simulated machines (OPC UA, Modbus TCP, Sparkplug B) from a scenario
   opcua browse URL       list an OPC UA server's variables, or draft a profile (--skeleton NAME)
   opcua rejected|trust   server certificates the gateway refused; trust one by its thumbprint
@@ -72,6 +73,19 @@ async function main(argv: string[]): Promise<void> {
     case 'demo': {
       const { runDemo } = await import('../edge/demo.ts')
       await runDemo()
+      return
+    }
+    case 'cloud': {
+      const { cloudHelp, runCloud } = await import('../cloud-sync/main.ts')
+      if (rest[0] === '--help' || rest[0] === '-h') {
+        process.stdout.write(cloudHelp)
+        return
+      }
+      if (rest.length > 0) {
+        process.stderr.write(`takt cloud: unexpected argument '${rest[0]}'\n\n${cloudHelp}`)
+        process.exit(2)
+      }
+      await runCloud()
       return
     }
     case 'sim': {

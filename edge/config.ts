@@ -90,6 +90,46 @@ export const GatewayConfigSchema = z.strictObject({
   historian: z.strictObject({ rawRetentionDays: z.number().min(0.01).max(3650).default(30) }).prefault({}),
   sessionTtlMinutes: z.number().int().min(1).max(7 * 24 * 60).default(480),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+  /** Upstream sync of the event log to cloud-sync (edge/sync, docs/cloud.md); off when null. */
+  sync: z
+    .strictObject({
+      url: z.string().regex(/^https?:\/\/[^\s]+$/, 'an http:// or https:// URL').refine((u) => URL.canParse(u), 'not a valid URL'),
+      /** This gateway's token from the cloud's registration; better given as TAKT_SYNC_TOKEN; never logged. */
+      token: z.string().min(16, 'the token the cloud returned when this gateway was registered'),
+      /** Raised only when this gateway's database was replaced by a new, empty one: a new chain from seq 1. */
+      epoch: z.number().int().min(1).default(1),
+      maxBatch: z.number().int().min(1).max(10_000).default(2000),
+      timeoutMs: z.number().int().min(100).max(600_000).default(15_000),
+      minBackoffMs: z.number().int().min(10).max(3_600_000).default(500),
+      maxBackoffMs: z.number().int().min(10).max(86_400_000).default(60_000),
+      idleMs: z.number().int().min(10).max(3_600_000).default(5_000),
+    })
+    .nullable()
+    .default(null),
+  /** ERP integration (B2MML in, performance out): see docs/erp.md. */
+  erp: z
+    .strictObject({
+      /** Largest B2MML document accepted; at most http.maxBodyBytes, which it defaults to. */
+      maxDocumentBytes: z.number().int().min(1024).nullable().default(null),
+      /** The B2MML version of the performance of orders that came through the JSON API. */
+      defaultVersion: z.string().regex(/^V(?:0[4-9]|1\d)\d\d$/, 'a B2MML version: V0401 … V0699, or V0700 and later').default('V0700'),
+      /** Where Sync…Performance documents are pushed through the durable outbox; off when null. */
+      push: z
+        .strictObject({
+          url: z.string().regex(/^https?:\/\/[^\s]+$/, 'an http:// or https:// URL').refine((u) => URL.canParse(u), 'not a valid URL'),
+          /** Sent as the Authorization header (e.g. `Basic …`, `Bearer …`); never logged. */
+          authorization: z.string().min(1).nullable().default(null),
+          /** Also push each completed operation, not only completed orders. */
+          segments: z.boolean().default(true),
+          timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+          minBackoffMs: z.number().int().min(10).max(3_600_000).default(1_000),
+          maxBackoffMs: z.number().int().min(10).max(86_400_000).default(300_000),
+          idleMs: z.number().int().min(10).max(3_600_000).default(5_000),
+        })
+        .nullable()
+        .default(null),
+    })
+    .prefault({}),
 })
 
 export type GatewayConfig = Readonly<z.infer<typeof GatewayConfigSchema>> & {
@@ -146,6 +186,8 @@ export const environment = {
   TAKT_HTTP_PORT: { key: 'http.port', type: 'integer' },
   TAKT_MQTT_PORT: { key: 'mqtt.port', type: 'integer' },
   TAKT_LOG_LEVEL: { key: 'log.level', type: 'string' },
+  TAKT_ERP_PUSH_AUTHORIZATION: { key: 'erp.push.authorization', type: 'string' },
+  TAKT_SYNC_TOKEN: { key: 'sync.token', type: 'string' },
 } as const
 
 export class ConfigError extends Error {
@@ -225,6 +267,11 @@ export function loadConfig(options: { file?: string | undefined; env?: NodeJS.Pr
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems)
   const config = parsed.data
+  if (config.erp.maxDocumentBytes !== null && config.erp.maxDocumentBytes > config.http.maxBodyBytes) {
+    problems.push(`erp.maxDocumentBytes: ${config.erp.maxDocumentBytes} is above http.maxBodyBytes (${config.http.maxBodyBytes}); a document cannot be larger than a request`)
+  }
+  if (config.erp.push && config.erp.push.minBackoffMs > config.erp.push.maxBackoffMs) problems.push('erp.push.minBackoffMs: above erp.push.maxBackoffMs')
+  if (config.sync && config.sync.minBackoffMs > config.sync.maxBackoffMs) problems.push('sync.minBackoffMs: above sync.maxBackoffMs')
   const profiles = loadDeviceProfiles(config, file ? dirname(resolve(cwd, file)) : cwd, problems)
   if (problems.length > 0) throw new ConfigError(problems)
   const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(cwd, config.dataDir)

@@ -8,6 +8,9 @@ import type { Gateway } from './gateway.ts'
 import { startGateway } from './main.ts'
 
 const demoAdminToken = 'takt-demo-admin-token-not-for-production'
+/** Operators log in at the HMI terminal with a badge and a PIN; the demo's, printed at start. */
+export const demoPin = '2580'
+export const demoBadge = (personId: string) => `BADGE-${personId.toUpperCase()}`
 
 /** Loads the sample line once; a second start finds it and changes nothing. */
 export async function seedDemoLine(gateway: Gateway, now: Date): Promise<boolean> {
@@ -23,6 +26,7 @@ export async function seedDemoLine(gateway: Gateway, now: Date): Promise<boolean
   for (const p of demoPeople(now)) {
     run((v) => definePerson(v, p))
     await gateway.accounts.setPassword(p.id, demoPassword, now)
+    if (p.roles.includes('operator')) await gateway.accounts.setBadge(p.id, demoBadge(p.id), demoPin, now)
   }
   for (const l of demoLots(now)) run((v) => defineLot(v, l))
   for (let i = 1; i <= 5; i++) {
@@ -51,6 +55,7 @@ export async function runDemo(): Promise<void> {
       `Takt demo line ${seeded ? 'loaded' : 'resumed'} (data in ${config.dataDir})`,
       `  API        ${url}/api/v1   (OpenAPI: ${url}/openapi.json)`,
       `  Health     ${url}/health`,
+      `  HMI        ${url}/   (operators: badge ${demoBadge('ana')} or ${demoBadge('ben')}, PIN ${demoPin})`,
       `  Admin API token: ${env.TAKT_ADMIN_TOKEN === demoAdminToken ? demoAdminToken : '(from TAKT_ADMIN_TOKEN)'}`,
       `  Logins (password '${demoPassword}'): ana, ben (operators), lea (lead), quinn (quality)`,
       '  Ctrl-C stops the demo.',

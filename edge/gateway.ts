@@ -4,12 +4,15 @@ import pino, { type Logger } from 'pino'
 import type { Clock, Ids } from './core/ports.ts'
 import { Accounts } from './api/auth.ts'
 import { buildApi } from './api/app.ts'
+import { LiveFeed, type LiveOptions } from './api/routes/live.ts'
 import type { GatewayConfig } from './config.ts'
+import { createErpPush, erpNamespace } from './erp/index.ts'
 import { systemClock, uuidv7Ids } from './store/ids.ts'
 import { ConnectivityBoard } from './connectivity/status.ts'
 import { Historian } from './historian/historian.ts'
 import { LineStore } from './store/line-store.ts'
 import { LineQueries } from './store/queries.ts'
+import { SyncPusher } from './sync/pusher.ts'
 
 export const version = '0.1.0'
 
@@ -17,12 +20,14 @@ export interface GatewayParts {
   clock?: Clock
   ids?: Ids
   logger?: Logger
+  /** The HMI's live stream: heartbeat, replay and client limits. */
+  live?: LiveOptions
 }
 
 export function buildGateway(config: GatewayConfig, parts: GatewayParts = {}) {
   const clock = parts.clock ?? systemClock
   const ids = parts.ids ?? uuidv7Ids(clock)
-  const logger = parts.logger ?? pino({ level: config.log.level, redact: ['req.headers.authorization', '*.password', '*.token'] })
+  const logger = parts.logger ?? pino({ level: config.log.level, redact: ['req.headers.authorization', '*.password', '*.token', '*.authorization'] })
   const storeLog = logger.child({ module: 'store' })
   const store = new LineStore({ file: join(config.dataDir, 'takt.db'), clock, ids, checkpoints: 'worker', sync: 'after-commit', checkpointer: { onError: (message) => storeLog.error(message) } })
   const accounts = new Accounts(store.db.sqlite, config.sessionTtlMinutes * 60_000)
@@ -37,12 +42,22 @@ export function buildGateway(config: GatewayConfig, parts: GatewayParts = {}) {
   // Telemetry lives in its own file so that it can never slow or endanger an as-built write.
   const historian = new Historian({ file: join(config.dataDir, 'historian.db'), rawRetentionMs: config.historian.rawRetentionDays * 86400_000 })
   const connectivity = new ConnectivityBoard()
-  const app = buildApi({ store, queries, accounts, clock, ids, historian, connectivity }, { maxBodyBytes: config.http.maxBodyBytes, version, logger: logger.child({ module: 'api' }) })
+  const live = new LiveFeed({ store, accounts, clock }, parts.live)
+  // ERP: B2MML in; performance out through a durable outbox when erp.push is set (started by main.ts once listening).
+  const erpLog = logger.child({ module: 'erp' })
+  const defaultNamespace = erpNamespace(config.erp.defaultVersion)
+  const erpPush = config.erp.push ? createErpPush(store, { gatewayId: config.gatewayId, defaultNamespace, push: config.erp.push, clock, logger: erpLog }) : null
+  // Upstream sync: the event log is the outbox; the pusher starts once the gateway listens (main.ts).
+  const sync = config.sync ? new SyncPusher(store.db.sqlite, clock, { ...config.sync, gatewayId: config.gatewayId }, logger.child({ module: 'sync' })) : null
+  if (sync) store.onRecorded(sync.onRecorded)
+  const erp = { maxDocumentBytes: config.erp.maxDocumentBytes ?? config.http.maxBodyBytes, gatewayId: config.gatewayId, defaultNamespace, outbox: erpPush && { box: erpPush.outbox, wake: () => erpPush.pusher.wake() }, logger: erpLog }
+  const app = buildApi({ store, queries, accounts, clock, ids, historian, connectivity, live }, { maxBodyBytes: config.http.maxBodyBytes, version, logger: logger.child({ module: 'api' }), erp })
   const close = () => {
+    live.close()
     historian.close()
     store.close()
   }
-  return { app, store, queries, accounts, historian, connectivity, logger, close }
+  return { app, store, queries, accounts, historian, connectivity, live, erpPush, sync, logger, close }
 }
 
 export type Gateway = ReturnType<typeof buildGateway>

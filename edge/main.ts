@@ -3,7 +3,7 @@ import { serve, type ServerType } from '@hono/node-server'
 import type { AddressInfo } from 'node:net'
 import { ConfigError, loadConfig, type GatewayConfig } from './config.ts'
 import { startConnectivity, type LineConnectivity } from './connectivity/line-connectivity.ts'
-import { buildGateway, type Gateway } from './gateway.ts'
+import { buildGateway, type Gateway, type GatewayParts } from './gateway.ts'
 
 export interface RunningGateway {
   gateway: Gateway
@@ -20,8 +20,8 @@ function listen(server: ServerType): Promise<number> {
   })
 }
 
-export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
-  const gateway = buildGateway(config)
+export async function startGateway(config: GatewayConfig, parts: GatewayParts = {}): Promise<RunningGateway> {
+  const gateway = buildGateway(config, parts)
   let connectivity: LineConnectivity
   try {
     connectivity = await startConnectivity(gateway, config)
@@ -41,9 +41,25 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     throw error
   }
   gateway.logger.info({ host: config.http.host, port, mqtt: connectivity.ports.mqtt, dataDir: config.dataDir, config: config.source }, 'gateway listening')
+  // The ERP outbox delivers once the gateway is up; only the endpoint's origin is logged (no path, query or credentials).
+  if (gateway.erpPush && config.erp.push) {
+    gateway.erpPush.start()
+    gateway.logger.info({ erpPush: new URL(config.erp.push.url).origin }, 'ERP outbox delivering')
+  }
+  // Cloud sync pushes once the gateway is up; its status joins the connectivity report. Only the cloud's origin is logged.
+  if (gateway.sync && config.sync) {
+    const sync = gateway.sync
+    gateway.connectivity.reportSync(() => sync.status())
+    sync.start()
+    gateway.logger.info({ cloud: new URL(config.sync.url).origin, epoch: config.sync.epoch }, 'cloud sync pushing')
+  }
   // Shut down in reverse start order: HTTP, connectivity (collectors, bridge, broker, historian), the MES database.
   const stop = async () => {
+    // Live streams first: the server closes only once no response is still open.
+    gateway.live.close()
     await new Promise<void>((done) => server.close(() => done()))
+    await gateway.erpPush?.stop()
+    await gateway.sync?.stop()
     await connectivity.stop()
     gateway.close()
     gateway.logger.info('gateway stopped')

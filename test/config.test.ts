@@ -52,6 +52,8 @@ t.test('defaults', async (t) => {
     historian: { rawRetentionDays: 30 },
     sessionTtlMinutes: 480,
     log: { level: 'info' },
+    sync: null,
+    erp: { maxDocumentBytes: null, defaultVersion: 'V0700', push: null },
     adminToken: null,
     profiles: {},
     source: '(defaults and environment)',

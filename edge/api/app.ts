@@ -13,19 +13,28 @@ import { connectivityRoutes } from './routes/connectivity.ts'
 import { executionRoutes } from './routes/execution.ts'
 import { historianRoutes } from './routes/historian.ts'
 import { masterDataRoutes } from './routes/master-data.ts'
+import { oeeRoutes } from './routes/oee.ts'
 import { orderRoutes } from './routes/orders.ts'
 import { qualityRoutes } from './routes/quality.ts'
+import { erpRoutes, type ErpRouteOptions } from './routes/erp.ts'
+import { badgeRoutes } from './routes/hmi-badges.ts'
+import { hmiFloorRoutes } from './routes/hmi-floor.ts'
+import { hmiQualityRoutes } from './routes/hmi-quality.ts'
+import { liveRoutes, type LiveFeed } from './routes/live.ts'
+import { hmiAssets, isHmiAsset } from '../hmi/serve.ts'
 
 export interface ApiOptions {
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number
   version: string
   logger: Logger
+  /** The ERP routes' document limit, default version and outbox (edge/api/routes/erp.ts). */
+  erp: ErpRouteOptions
 }
 
-const anonymous = new Set(['/health', '/api/v1/auth/login'])
+const anonymous = new Set(['/health', '/api/v1/auth/login', '/api/v1/auth/badge'])
 
-export function buildApi(deps: ApiDeps, options: ApiOptions): OpenAPIHono<AuthEnv> {
+export function buildApi(deps: ApiDeps & { live: LiveFeed }, options: ApiOptions): OpenAPIHono<AuthEnv> {
   const app = new OpenAPIHono<AuthEnv>({
     defaultHook: (result) => {
       if (result.success) return
@@ -50,6 +59,8 @@ export function buildApi(deps: ApiDeps, options: ApiOptions): OpenAPIHono<AuthEn
     return problem(c, new ProblemError(500, 'internal', 'The gateway could not process the request; nothing was recorded. The error is in its log.'))
   })
   app.notFound((c) => problem(c, new ProblemError(404, 'route_not_found', `There is no route ${c.req.method} ${c.req.path}.`)))
+  // B2MML is XML with its own size limit and its own authentication: mounted before the JSON body limit and content-type check.
+  erpRoutes(app, deps, options.erp)
 
   app.use(
     '*',
@@ -61,7 +72,8 @@ export function buildApi(deps: ApiDeps, options: ApiOptions): OpenAPIHono<AuthEn
     }),
   )
   const auth = authenticate(deps.accounts, () => deps.clock.now())
-  app.use('*', async (c, next) => (anonymous.has(c.req.path) ? next() : auth(c, next)))
+  // The HMI page and its files hold no data: a terminal loads them before anyone logs in.
+  app.use('*', async (c, next) => (anonymous.has(c.req.path) || isHmiAsset(c.req.method, c.req.path) ? next() : auth(c, next)))
   app.use('/api/*', async (c, next) => {
     const type = c.req.header('content-type')
     const hasBody = Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined
@@ -83,11 +95,24 @@ export function buildApi(deps: ApiDeps, options: ApiOptions): OpenAPIHono<AuthEn
   qualityRoutes(app, deps)
   historianRoutes(app, deps)
   connectivityRoutes(app, deps)
+  oeeRoutes(app, deps)
+  liveRoutes(app, deps)
+  badgeRoutes(app, deps)
+  hmiFloorRoutes(app, deps)
+  hmiQualityRoutes(app, deps)
+  hmiAssets(app)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API token, or a session token from /api/v1/auth/login' })
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'Takt gateway API', version: options.version, description: 'Production orders, execution, as-built records and genealogy for one line.' },
+  // Built at the first request (every route is registered by then) and kept: building it holds the event loop for tens of ms, and every HMI login reads it.
+  let openApiDocument: string | undefined
+  app.get('/openapi.json', (c) => {
+    openApiDocument ??= JSON.stringify(
+      app.getOpenAPI31Document({
+        openapi: '3.1.0',
+        info: { title: 'Takt gateway API', version: options.version, description: 'Production orders, execution, as-built records and genealogy for one line.' },
+      }),
+    )
+    return c.body(openApiDocument, 200, { 'content-type': 'application/json' })
   })
   return app
 }

@@ -17,6 +17,7 @@ import { SignalRules } from './signal-rules.ts'
 import { SparkplugDeviceCollector, SparkplugEdgeNode } from './sparkplug/index.ts'
 import { topicMatches } from './topic-acl.ts'
 import { UnsPublisher } from './uns.ts'
+import { OeeUnsPublisher } from './uns-oee.ts'
 
 export interface LineConnectivity {
   broker: LineBroker
@@ -67,6 +68,12 @@ export async function startConnectivity(gateway: Gateway, config: GatewayConfig)
     stopped.push(() => {
       unsubscribe()
       uns.stop()
+    })
+    const unsOee = new OeeUnsPublisher(broker, gateway.store.view, gateway.store.db.sqlite, () => new Date(), (error) => log.warn({ err: String(error) }, 'UNS OEE publish failed'))
+    const unsubscribeOee = gateway.store.onRecorded((events) => unsOee.publishRecorded(events))
+    stopped.push(() => {
+      unsubscribeOee()
+      unsOee.stop()
     })
 
     let bridge: EnterpriseBridge | null = null

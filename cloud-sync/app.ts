@@ -1,0 +1,172 @@
+// The cloud-sync HTTP API (hono): health, gateway registration, the push endpoint, central orders and WIP. Everything but health needs a token.
+import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { and, asc, eq, type SQL } from 'drizzle-orm'
+import { z } from 'zod'
+import type { CloudDatabase } from './database.ts'
+import { principalOf, registerGateway, type Principal } from './credentials.ts'
+import { applyPush, pushBody, readHead } from './ingest.ts'
+import { wipByLine } from './projection.ts'
+import { verifyStoredChain } from './verify.ts'
+import * as schema from './schema.ts'
+
+export interface CloudLog {
+  info(obj: object, message: string): void
+  warn(obj: object, message: string): void
+}
+
+export interface CloudOptions {
+  version: string
+  /** Largest request body; a push of the pusher's default batch is far below it. */
+  maxBodyBytes?: number
+  log?: CloudLog
+}
+
+type Env = { Variables: { principal: Principal } }
+
+const silent: CloudLog = { info() {}, warn() {} }
+
+const titles = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Content Too Large', 422: 'Unprocessable Content' } as const
+
+/** RFC 9457 problem details, the same shape as the gateway's (edge/api/problem.ts). */
+function problem(c: Context, status: keyof typeof titles, code: string, detail: string, extra: Record<string, unknown> = {}) {
+  return c.json({ type: `urn:takt:problem:${code}`, title: titles[status], status, detail, code, ...extra }, status, { 'content-type': 'application/problem+json' })
+}
+
+const gatewayId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (1 to 64)')
+const registration = z.strictObject({ id: gatewayId, lineId: z.string().min(1).max(128).nullable().default(null) })
+
+async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false }> {
+  try {
+    return { ok: true, value: await c.req.json() }
+  } catch {
+    return { ok: false }
+  }
+}
+
+function issues(error: z.ZodError): Array<{ path: string; message: string }> {
+  return error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }))
+}
+
+export function buildCloudApi(db: CloudDatabase, options: CloudOptions) {
+  const { orm } = db
+  const log = options.log ?? silent
+  const app = new Hono<Env>()
+
+  app.get('/health', async (c) => {
+    const started = Date.now()
+    try {
+      await orm.select({ id: schema.gateways.id }).from(schema.gateways).limit(1)
+      return c.json({ status: 'ok', version: options.version, database: db.kind, databaseMs: Date.now() - started })
+    } catch (error) {
+      return c.json({ status: 'unavailable', version: options.version, database: db.kind, reason: (error as Error).message }, 503)
+    }
+  })
+
+  app.use('/api/*', async (c, next) => {
+    const header = c.req.header('authorization') ?? ''
+    const match = /^Bearer\s+(\S+)$/i.exec(header)
+    if (!match) return problem(c, 401, 'auth.required', 'send a gateway or admin token as Authorization: Bearer …')
+    const principal = await principalOf(orm, match[1]!)
+    if (!principal) return problem(c, 401, 'auth.invalid-token', 'the token is not known to this cloud')
+    c.set('principal', principal)
+    await next()
+  })
+  app.use('/api/*', bodyLimit({ maxSize: options.maxBodyBytes ?? 64 * 1024 * 1024, onError: (c) => problem(c, 413, 'request.too-large', `the body is larger than ${options.maxBodyBytes ?? 64 * 1024 * 1024} bytes; send smaller batches`) }))
+
+  const adminOnly = (c: Context<Env>) => (c.get('principal').kind === 'admin' ? null : problem(c, 403, 'auth.forbidden', 'this needs an admin token'))
+
+  app.post('/api/v1/gateways', async (c) => {
+    const refused = adminOnly(c)
+    if (refused) return refused
+    const json = await readJson(c)
+    if (!json.ok) return problem(c, 400, 'request.invalid-json', 'the body is not valid JSON')
+    const parsed = registration.safeParse(json.value)
+    if (!parsed.success) return problem(c, 400, 'request.invalid', 'the registration is not valid', { errors: issues(parsed.error) })
+    const token = await registerGateway(orm, parsed.data.id, parsed.data.lineId)
+    if (token === null) return problem(c, 409, 'gateway.exists', `gateway '${parsed.data.id}' is already registered`)
+    log.info({ gatewayId: parsed.data.id }, 'gateway registered')
+    // The token is returned this once; only its hash is kept.
+    return c.json({ id: parsed.data.id, lineId: parsed.data.lineId, token }, 201)
+  })
+
+  app.get('/api/v1/gateways', async (c) => {
+    const refused = adminOnly(c)
+    if (refused) return refused
+    const g = schema.gateways
+    const rows = await orm
+      .select({ id: g.id, lineId: g.lineId, epoch: g.epoch, headSeq: g.headSeq, headHash: g.headHash, createdAt: g.createdAt, lastPushAt: g.lastPushAt })
+      .from(g)
+      .orderBy(asc(g.id))
+    return c.json({ gateways: rows })
+  })
+
+  /** The gateway itself (or an admin) may read where its chain stands: the pusher asks at start. */
+  const ownGateway = (c: Context<Env>, id: string) => {
+    const p = c.get('principal')
+    if (p.kind === 'gateway' && p.gatewayId !== id) return problem(c, 403, 'auth.wrong-gateway', `this token belongs to gateway '${p.gatewayId}', not '${id}'`)
+    return null
+  }
+
+  app.get('/api/v1/gateways/:id/head', async (c) => {
+    const id = c.req.param('id')
+    const refused = ownGateway(c, id)
+    if (refused) return refused
+    const head = await readHead(orm, id)
+    if (!head) return problem(c, 404, 'sync.unknown-gateway', `gateway '${id}' is not registered`)
+    return c.json({ gatewayId: id, ...head })
+  })
+
+  app.get('/api/v1/gateways/:id/verify', async (c) => {
+    const refused = adminOnly(c)
+    if (refused) return refused
+    const id = c.req.param('id')
+    const head = await readHead(orm, id)
+    if (!head) return problem(c, 404, 'sync.unknown-gateway', `gateway '${id}' is not registered`)
+    const report = await verifyStoredChain(orm, id, head.epoch, head.seq, head.hash)
+    if (!report.ok) log.warn({ gatewayId: id, broken: report.broken }, 'stored chain broken')
+    return c.json({ gatewayId: id, ...report })
+  })
+
+  app.post('/api/v1/gateways/:id/events', async (c) => {
+    const id = c.req.param('id')
+    const p = c.get('principal')
+    // Only a gateway pushes, and only its own log: an admin token cannot write a line's history.
+    if (p.kind !== 'gateway') return problem(c, 403, 'auth.forbidden', 'only the gateway itself pushes its events')
+    const refused = ownGateway(c, id)
+    if (refused) return refused
+    const json = await readJson(c)
+    if (!json.ok) return problem(c, 400, 'request.invalid-json', 'the body is not valid JSON')
+    const parsed = pushBody.safeParse(json.value)
+    if (!parsed.success) return problem(c, 400, 'request.invalid', 'the batch is not valid', { errors: issues(parsed.error) })
+    const outcome = await applyPush(orm, id, parsed.data)
+    if (outcome.ok) return c.json({ applied: outcome.applied, duplicates: outcome.duplicates, head: outcome.head })
+    const { ok: _ok, status, code, detail, ...extra } = outcome
+    log.warn({ gatewayId: id, code, detail }, 'push refused')
+    return problem(c, status, code, detail, extra)
+  })
+
+  app.get('/api/v1/orders', async (c) => {
+    const refused = adminOnly(c)
+    if (refused) return refused
+    const o = schema.orders
+    const where: SQL[] = []
+    const gw = c.req.query('gatewayId')
+    const line = c.req.query('lineId')
+    const state = c.req.query('state')
+    if (gw) where.push(eq(o.gatewayId, gw))
+    if (line) where.push(eq(o.lineId, line))
+    if (state) where.push(eq(o.state, state))
+    const rows = await orm.select().from(o).where(and(...where)).orderBy(asc(o.gatewayId), asc(o.orderId)).limit(10_000)
+    return c.json({ orders: rows })
+  })
+
+  app.get('/api/v1/wip', async (c) => {
+    const refused = adminOnly(c)
+    if (refused) return refused
+    return c.json({ lines: await wipByLine(orm) })
+  })
+
+  app.notFound((c) => problem(c, 404, 'route.not-found', `no route ${c.req.method} ${c.req.path}`))
+  return app
+}
