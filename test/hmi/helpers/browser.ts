@@ -29,7 +29,8 @@ export async function openPage(browser: Browser, viewport = { width: 1024, heigh
   page.on('console', (m) => {
     if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`console: ${m.text()}`)
   })
-  page.setDefaultTimeout(10_000)
+  // A bound for waits that wait on events, not a speed target: a CI machine running two suites at once is slow.
+  page.setDefaultTimeout(30_000)
   return { context, page, problems }
 }
 
