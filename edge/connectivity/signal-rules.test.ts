@@ -68,7 +68,8 @@ t.test('state changes, counter deltas and measurements from a Modbus machine', a
   t.same(errors, [])
 })
 
-t.test('a device counting total and rejects: good is the difference, rejects settled against later totals', async (t) => {
+/** The demo line on a fresh gateway, and signal rules for a PackML filler (the shipped OPC UA profile) at a work center. */
+async function packmlFiller(t: { teardown(fn: () => void): void }, workCenterId: string) {
   const dir = mkdtempSync(join(tmpdir(), 'takt-rules-'))
   const gateway = buildGateway(loadConfig({ env: { TAKT_DATA_DIR: dir, TAKT_LOG_LEVEL: 'silent' } }))
   t.teardown(() => {
@@ -79,7 +80,12 @@ t.test('a device counting total and rejects: good is the difference, rejects set
   const loaded = checkProfileFile(join(root, 'hardware-profiles/packml-opcua-machine.yaml'))
   if (!loaded.ok) throw new Error('profile')
   const errors: unknown[] = []
-  const rules = new SignalRules(gateway.store, [{ device: 'filler1', workCenterId: 'WC-PRESS', profile: loaded.profile }], (e) => errors.push(e))
+  const rules = new SignalRules(gateway.store, [{ device: 'filler1', workCenterId, profile: loaded.profile }], (e) => errors.push(e))
+  return { gateway, rules, errors }
+}
+
+t.test('a device counting total and rejects: good is the difference, rejects settled against later totals', async (t) => {
+  const { gateway, rules, errors } = await packmlFiller(t, 'WC-PRESS')
   const s = (signal: string, value: number): Sample => ({ signal: `filler1/${signal}`, value, quality: 'good', timestamp: Date.now() })
   const settle = () => new Promise((resolve) => setTimeout(resolve, 50))
   const counts = () => gateway.store.db.sqlite.prepare('SELECT good, reject FROM machine_counts ORDER BY event_seq').all()
@@ -102,17 +108,7 @@ t.test('a device counting total and rejects: good is the difference, rejects set
 })
 
 t.test('a PackML machine gives its own stop reason: the stop carries it, mapped through the reason tree', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'takt-rules-'))
-  const gateway = buildGateway(loadConfig({ env: { TAKT_DATA_DIR: dir, TAKT_LOG_LEVEL: 'silent' } }))
-  t.teardown(() => {
-    gateway.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  await seedDemoLine(gateway, new Date())
-  const loaded = checkProfileFile(join(root, 'hardware-profiles/packml-opcua-machine.yaml'))
-  if (!loaded.ok) throw new Error('profile')
-  const errors: unknown[] = []
-  const rules = new SignalRules(gateway.store, [{ device: 'filler1', workCenterId: 'WC-TEST', profile: loaded.profile }], (e) => errors.push(e))
+  const { gateway, rules, errors } = await packmlFiller(t, 'WC-TEST')
   const s = (signal: string, value: Sample['value']): Sample => ({ signal: `filler1/${signal}`, value, quality: 'good', timestamp: Date.now() })
   const settle = () => new Promise((resolve) => setTimeout(resolve, 50))
   const stops = () =>
