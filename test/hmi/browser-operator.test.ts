@@ -98,6 +98,7 @@ t.test('an operator runs an order end to end: badge, work center, scans, measure
   await page.getByRole('link', { name: 'Change work center' }).click()
   await page.getByRole('link', { name: /Weld cell/ }).click()
   await page.locator('li[data-order="PO-7001"] button.dispatch-item').click()
+  await page.getByText('Weld two M8 bolts, test the torque of one.').waitFor()
   await scan(page, 'PO-7001-0001')
   await page.locator('section.run[data-state="running"]').waitFor()
   await blur(page)
@@ -114,6 +115,8 @@ t.test('an operator runs an order end to end: badge, work center, scans, measure
   await page.getByRole('link', { name: 'Change work center' }).click()
   await page.getByRole('link', { name: /Leak test/ }).click()
   await page.locator('li[data-order="PO-7001"] button.dispatch-item').click()
+  // The operation's start form is up before the scanner fires: a scan before it has no field to land in.
+  await page.getByText('Pressure-test the bracket.').waitFor()
   await scan(page, 'PO-7001-0001')
   await page.locator('section.run[data-state="running"]').waitFor()
   t.ok(await page.getByText('No components.').isVisible())
