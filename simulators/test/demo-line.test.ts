@@ -1,5 +1,5 @@
 // The shipped demo scenario and its gateway config are one line: `takt sim` plus `takt demo` with that config, and every machine is heard.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import t from 'tap'
@@ -54,12 +54,22 @@ t.test('takt sim + the demo gateway: every machine connected and every work cent
   const dir = mkdtempSync(join(tmpdir(), 'takt-demo-line-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const config = loadConfig({ file: configFile, env: env(dir) })
-  // The simulator first: its OPC UA machines make their certificates, which the technician then trusts in the gateway's PKI.
+  // The simulator first: its OPC UA machines make their certificates, which the technician then trusts
+  // in the gateway's PKI. A certificate file appears before it is whole: retried until it reads.
   const starting = startSim(scenarioFile, { pkiDir: join(dir, 'sim-pki') })
-  const certificates = ['screw1', 'tester1'].map((m) => join(dir, 'sim-pki', m, 'own', 'certs', 'certificate.pem'))
-  for (const end = Date.now() + 30_000; !certificates.every((f) => existsSync(f)) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50))
-  for (const file of certificates) trustCertificateFile(join(config.dataDir, 'opcua-pki'), file)
-  t.equal(trustedCertificates(join(config.dataDir, 'opcua-pki')).length, 2, 'two certificates both named certificate.pem: both trusted, neither overwrites the other')
+  const pki = join(config.dataDir, 'opcua-pki')
+  for (const m of ['screw1', 'tester1']) {
+    const file = join(dir, 'sim-pki', m, 'own', 'certs', 'certificate.pem')
+    for (let end = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 100))) {
+      try {
+        trustCertificateFile(pki, file)
+        break
+      } catch (error) {
+        if (Date.now() > end) throw error
+      }
+    }
+  }
+  t.equal(trustedCertificates(pki).length, 2, 'two certificates both named certificate.pem: both trusted, neither overwrites the other')
   const running = await startGateway(config)
   t.teardown(() => running.stop())
   const sim = await starting
