@@ -109,3 +109,17 @@ t.test('limits: an oversized packet, a flood and one client too many are cut off
   a.end(true)
   b.end(true)
 })
+
+t.test('closing the broker ends the connections of clients still connected, and of one that keeps reconnecting', async (t) => {
+  const broker = await LineBroker.start({ logger: pino({ level: 'silent' }), accounts: [{ username: 'press1', passwordHash: await hashPassword('press1-secret'), publish: ['devices/${username}/#'], subscribe: [] }] })
+  const port = await broker.listenTcp(0, '127.0.0.1')
+  // A device on the line does not leave because the gateway stops: it stays, and reconnects.
+  const device = mqtt.connect(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4, reconnectPeriod: 200, username: 'press1', password: 'press1-secret' })
+  t.teardown(() => device.end(true))
+  await connected(device)
+  const closed = await Promise.race([broker.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000).unref())])
+  t.ok(closed, 'close() finishes with the client still connected')
+  const refused = client(port, 'press1', 'press1-secret')
+  t.teardown(() => refused.end(true))
+  await t.rejects(connected(refused), 'nothing listens afterwards')
+})

@@ -266,8 +266,11 @@ export class LineBroker {
   }
 
   async close(): Promise<void> {
-    for (const server of this.#servers) await new Promise<void>((resolve) => server.close(() => resolve()))
+    // Stop accepting first, then aedes ends every client's connection: a listener reports closed only
+    // once its connections are gone, so waiting for it before that waits on clients that never leave.
+    const listening = this.#servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()))
+    await Promise.all(listening)
     // aedes does not end its persistence; ours flushes pending retained messages and closes its file.
     const persistence = (this.aedes as unknown as { persistence?: { destroy?: () => Promise<void> } }).persistence
     if (this.#ownsPersistence && persistence?.destroy) await persistence.destroy()
