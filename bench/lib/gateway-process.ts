@@ -11,6 +11,8 @@ export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '
 export interface GatewayProcess {
   url: string
   pid: number
+  /** The embedded broker's port. */
+  mqttPort: number
   /** Stops the gateway with SIGTERM (SIGKILL after 10 s); resolves with its exit code. */
   stop(): Promise<number | null>
 }
@@ -21,7 +23,9 @@ export interface GatewayProcessOptions {
   /** Extra node flags, e.g. `--cpu-prof`. */
   nodeArgs?: string[]
   readyTimeoutMs?: number
-  /** More of the gateway's YAML configuration, after the broker's host (e.g. an `http:` or `erp:` section). */
+  /** More keys of the `mqtt:` section, indented, after its host (e.g. accounts). */
+  mqtt?: string
+  /** More of the gateway's YAML configuration, after the broker's section (e.g. an `http:` or `erp:` section). */
   config?: string
 }
 
@@ -43,7 +47,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
   const url = `http://127.0.0.1:${port}`
   // The embedded broker listens on every interface by default and has no environment variable for its host.
   const configFile = join(options.dataDir, 'bench-gateway.yaml')
-  writeFileSync(configFile, `mqtt:\n  host: 127.0.0.1\n${options.config ?? ''}`)
+  writeFileSync(configFile, `mqtt:\n  host: 127.0.0.1\n${options.mqtt ?? ''}${options.config ?? ''}`)
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), 'bin/takt.ts', 'edge', '--config', configFile], {
     cwd: projectRoot,
     env: {
@@ -93,6 +97,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
   return {
     url,
     pid: child.pid!,
+    mqttPort,
     async stop() {
       await stop()
       return exited
