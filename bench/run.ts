@@ -23,6 +23,7 @@ const usage = `npm run bench [-- options]
   --only LIST   run only these, comma-separated (see the list below)
   --quick       shorter phases and smaller data sets, for a smoke test (figures not comparable)
   --orders N    spread the completion benchmark's runs over N orders (default 1: one long order)
+  --connections N  connections of the completion benchmark's saturation phase (default 10)
   --cpu-prof    profile the gateway during the completion benchmark and print where its time went
                 during the saturation phase (profiling slows it down; the figures are marked)
   --no-write    print the results only; leave docs/benchmarks.md alone
@@ -62,13 +63,14 @@ interface Options {
   only: string[]
   quick: boolean
   orders: number
+  connections: number
   cpuProf: boolean
   write: boolean
 }
 
 function parseOptions(): Options | null {
   const { values } = parseArgs({
-    options: { only: { type: 'string' }, orders: { type: 'string' }, quick: { type: 'boolean' }, 'cpu-prof': { type: 'boolean' }, 'no-write': { type: 'boolean' }, help: { type: 'boolean' } },
+    options: { only: { type: 'string' }, orders: { type: 'string' }, connections: { type: 'string' }, quick: { type: 'boolean' }, 'cpu-prof': { type: 'boolean' }, 'no-write': { type: 'boolean' }, help: { type: 'boolean' } },
   })
   if (values.help) return null
   const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...benchmarks]
@@ -76,7 +78,9 @@ function parseOptions(): Options | null {
   if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}; choose from ${benchmarks.join(', ')}`)
   const orders = Number(values.orders ?? 1)
   if (!Number.isInteger(orders) || orders < 1 || orders > 1000) throw new Error(`--orders must be a whole number from 1 to 1000, not ${values.orders}`)
-  return { only, quick: values.quick ?? false, orders, cpuProf: values['cpu-prof'] ?? false, write: !values['no-write'] }
+  const connections = Number(values.connections ?? defaultCompletionsOptions.saturationConnections)
+  if (!Number.isInteger(connections) || connections < 1 || connections > 512) throw new Error(`--connections must be a whole number from 1 to 512, not ${values.connections}`)
+  return { only, quick: values.quick ?? false, orders, connections, cpuProf: values['cpu-prof'] ?? false, write: !values['no-write'] }
 }
 
 /** The completion benchmark, and with --cpu-prof the profile of its saturation phase as extra markdown. */
@@ -84,7 +88,7 @@ async function completions(options: Options): Promise<{ result: BenchResult; ext
   const profileDir = options.cpuProf ? mkdtempSync(join(tmpdir(), 'takt-bench-profile-')) : undefined
   const quick = options.quick ? { warmupRuns: 1000, saturationSeconds: 4, pacedSeconds: 4, overallRateSeconds: 2 } : {}
   const gatewayNodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
-  const result = await benchCompletions({ ...defaultCompletionsOptions, ...quick, orders: options.orders, gatewayNodeArgs })
+  const result = await benchCompletions({ ...defaultCompletionsOptions, ...quick, orders: options.orders, saturationConnections: options.connections, gatewayNodeArgs })
   const file = profileDir && newestProfile(profileDir)
   if (!file) return { result, extra: [] }
   const summary = summarizeProfile(file, result.saturationWindow.fromUs, result.saturationWindow.toUs)

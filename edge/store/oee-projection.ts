@@ -22,6 +22,8 @@ interface RunContext {
 
 export class OeeProjection {
   readonly #runs = new Map<string, RunContext>()
+  /** Keyed by order and operation: every run of a started operation shares it. */
+  readonly #operations = new Map<string, RunContext>()
   readonly #read: OeeTimelineReader
   readonly #s
 
@@ -38,6 +40,9 @@ export class OeeProjection {
         "SELECT r.work_center_id, o.product_id, json_extract(op.definition, '$.idealCycleTimeS') AS ideal_cycle_time_s FROM runs r JOIN order_operations op ON op.order_id = r.order_id AND op.seq = r.op_seq JOIN orders o ON o.id = r.order_id WHERE r.id = ?",
       ),
       machineCounted: sqlite.prepare<[string], { n: number }>('SELECT 1 AS n FROM machine_counts WHERE run_id = ? LIMIT 1'),
+      operation: sqlite.prepare<[string, number], { work_center_id: string; product_id: string; ideal_cycle_time_s: number | null }>(
+        "SELECT op.work_center_id, o.product_id, json_extract(op.definition, '$.idealCycleTimeS') AS ideal_cycle_time_s FROM order_operations op JOIN orders o ON o.id = op.order_id WHERE op.order_id = ? AND op.seq = ?",
+      ),
       orderProduct: sqlite.prepare<[string], { product_id: string }>('SELECT product_id FROM orders WHERE id = ?'),
       bucket: sqlite.prepare<[string, number, number], { ms: string; stops: string; counts: string }>('SELECT ms, stops, counts FROM oee_buckets WHERE work_center_id = ? AND unit = ? AND start = ?'),
       upsertBucket: p(
@@ -111,7 +116,7 @@ export class OeeProjection {
 
   counted(e: Of<'MachineCounted'>): void {
     const d = e.data
-    const count = this.#count(Date.parse(e.occurredAt), d.runId, d.orderId)
+    const count = this.#count(Date.parse(e.occurredAt), d.runId === null ? undefined : this.#run(d.runId), d.orderId)
     this.#book(e.seq, d.workCenterId, [{ ...count, good: d.good, reject: d.reject }])
   }
 
@@ -122,12 +127,13 @@ export class OeeProjection {
    */
   operatorCompleted(e: Of<'OperationCompleted'>): void {
     const d = e.data
-    const run = this.#run(d.runId)
     // A run completes once: what was kept of it goes.
     this.#runs.delete(d.runId)
-    if (!run || this.#s.machineCounted.get(d.runId) || d.good + d.scrap === 0) return
+    if (d.good + d.scrap === 0) return
+    const run = this.#operation(d.orderId, d.opSeq)
+    if (!run || this.#s.machineCounted.get(d.runId)) return
     const wc = run.workCenterId
-    const count = this.#count(Date.parse(e.occurredAt), d.runId, d.orderId)
+    const count = this.#count(Date.parse(e.occurredAt), run, d.orderId)
     const reasoned = d.scrapReasons.reduce((n, s) => n + s.quantity, 0)
     const rows: ProductionCount[] = []
     if (d.good > 0 || d.scrap > reasoned) rows.push({ ...count, good: d.good, reject: Math.max(0, d.scrap - reasoned) })
@@ -136,10 +142,9 @@ export class OeeProjection {
   }
 
   /** A count's time, ideal cycle time, product and order; good and reject are the caller's. */
-  #count(at: number, runId: string | null, orderId: string | null): ProductionCount {
+  #count(at: number, run: RunContext | undefined, orderId: string | null): ProductionCount {
     const count: ProductionCount = { at, good: 0, reject: 0, idealCycleTimeS: null }
     // The ideal cycle time is the run's routing operation's; without one the query falls back to the rated speed.
-    const run = runId === null ? undefined : this.#run(runId)
     if (run) {
       count.idealCycleTimeS = run.idealCycleTimeS
       count.productId = run.productId
@@ -166,6 +171,23 @@ export class OeeProjection {
     if (this.#runs.size >= 10_000) this.#runs.clear()
     this.#runs.set(runId, run)
     return run
+  }
+
+  /**
+   * An order operation's work center, product and ideal cycle time, read at its first completion:
+   * by then it has started, and a started operation does not change.
+   */
+  #operation(orderId: string, opSeq: number): RunContext | undefined {
+    const key = `${orderId}\u0000${opSeq}`
+    const kept = this.#operations.get(key)
+    if (kept) return kept
+    const op = this.#s.operation.get(orderId, opSeq)
+    if (!op) return undefined
+    const ct = op.ideal_cycle_time_s
+    const operation = { workCenterId: op.work_center_id, productId: op.product_id, idealCycleTimeS: typeof ct === 'number' ? ct : null }
+    if (this.#operations.size >= 10_000) this.#operations.clear()
+    this.#operations.set(key, operation)
+    return operation
   }
 
   #book(seq: number, workCenterId: string, rows: ProductionCount[]): void {
