@@ -5,8 +5,10 @@ import { and, asc, eq, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import type { CloudDatabase } from './database.ts'
 import { principalOf, registerGateway, type Principal } from './credentials.ts'
+import { checkDefinitions, storeDefinitions } from './definitions.ts'
 import { applyPush, pushBody, readHead } from './ingest.ts'
 import { wipByLine } from './projection.ts'
+import { parseShapeRequest, resetShapes, serveShape, ShapeNotifier } from './shapes.ts'
 import { verifyStoredChain } from './verify.ts'
 import * as schema from './schema.ts'
 
@@ -20,6 +22,10 @@ export interface CloudOptions {
   /** Largest request body; a push of the pusher's default batch is far below it. */
   maxBodyBytes?: number
   log?: CloudLog
+  /** How long a live shape request waits for a change (Electric's own default is 20 s). */
+  longPollMs?: number
+  /** Wakes live shape requests; the caller closes it when the service stops. */
+  notifier?: ShapeNotifier
 }
 
 type Env = { Variables: { principal: Principal } }
@@ -33,6 +39,7 @@ function problem(c: Context, status: keyof typeof titles, code: string, detail: 
   return c.json({ type: `urn:takt:problem:${code}`, title: titles[status], status, detail, code, ...extra }, status, { 'content-type': 'application/problem+json' })
 }
 
+const lineIdPattern = /^[A-Za-z0-9._-]{1,128}$/
 const gatewayId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (1 to 64)')
 const registration = z.strictObject({ id: gatewayId, lineId: z.string().min(1).max(128).nullable().default(null) })
 
@@ -63,7 +70,7 @@ export function buildCloudApi(db: CloudDatabase, options: CloudOptions) {
     }
   })
 
-  app.use('/api/*', async (c, next) => {
+  const authenticate = async (c: Context<Env>, next: () => Promise<void>) => {
     const header = c.req.header('authorization') ?? ''
     const match = /^Bearer\s+(\S+)$/i.exec(header)
     if (!match) return problem(c, 401, 'auth.required', 'send a gateway or admin token as Authorization: Bearer …')
@@ -71,7 +78,9 @@ export function buildCloudApi(db: CloudDatabase, options: CloudOptions) {
     if (!principal) return problem(c, 401, 'auth.invalid-token', 'the token is not known to this cloud')
     c.set('principal', principal)
     await next()
-  })
+  }
+  app.use('/api/*', authenticate)
+  app.use('/v1/*', authenticate)
   app.use('/api/*', bodyLimit({ maxSize: options.maxBodyBytes ?? 64 * 1024 * 1024, onError: (c) => problem(c, 413, 'request.too-large', `the body is larger than ${options.maxBodyBytes ?? 64 * 1024 * 1024} bytes; send smaller batches`) }))
 
   const adminOnly = (c: Context<Env>) => (c.get('principal').kind === 'admin' ? null : problem(c, 403, 'auth.forbidden', 'this needs an admin token'))
@@ -165,6 +174,59 @@ export function buildCloudApi(db: CloudDatabase, options: CloudOptions) {
     const refused = adminOnly(c)
     if (refused) return refused
     return c.json({ lines: await wipByLine(orm) })
+  })
+
+  const notifier = options.notifier ?? new ShapeNotifier()
+
+  app.post('/api/v1/lines/:lineId/definitions', async (c) => {
+    const refused = adminOnly(c)
+    if (refused) return refused
+    const lineId = c.req.param('lineId')
+    if (!lineIdPattern.test(lineId)) return problem(c, 400, 'request.invalid', `'${lineId}' is not a line id (letters, digits, . _ -, 1 to 128)`)
+    const json = await readJson(c)
+    if (!json.ok) return problem(c, 400, 'request.invalid-json', 'the body is not valid JSON')
+    const checked = checkDefinitions(lineId, json.value)
+    if (!checked.ok) return problem(c, 422, 'definitions.invalid', `the definitions are not valid; nothing was stored: ${checked.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors: checked.errors })
+    const stored = await storeDefinitions(orm, lineId, checked.definitions)
+    if (stored.changed > 0) notifier.changed(lineId)
+    log.info({ lineId, changed: stored.changed, unchanged: stored.unchanged }, 'line definitions stored')
+    return c.json({ lineId, ...stored })
+  })
+
+  app.get('/api/v1/lines/:lineId/definitions', async (c) => {
+    const refused = adminOnly(c)
+    if (refused) return refused
+    const d = schema.lineDefinitions
+    const rows = await orm.select({ kind: d.kind, key: d.key, body: d.body, changeOffset: d.changeOffset, updatedAt: d.updatedAt }).from(d).where(eq(d.lineId, c.req.param('lineId'))).orderBy(asc(d.kind), asc(d.key)).limit(10_000)
+    return c.json({ definitions: rows.map((r) => ({ ...r, body: JSON.parse(r.body) })) })
+  })
+
+  app.post('/api/v1/shapes/reset', async (c) => {
+    const refused = adminOnly(c)
+    if (refused) return refused
+    await resetShapes(orm)
+    notifier.changed(null)
+    log.warn({}, 'shapes reset: every gateway refetches its definitions')
+    return c.json({ reset: true })
+  })
+
+  // The shape a gateway follows; its token reads only its own line (an admin reads any).
+  app.get('/v1/shape', async (c) => {
+    const parsed = parseShapeRequest(new URL(c.req.url))
+    if (!parsed.ok) return c.json({ message: parsed.message }, 400)
+    const p = c.get('principal')
+    if (p.kind === 'gateway') {
+      const [g] = await orm.select({ lineId: schema.gateways.lineId }).from(schema.gateways).where(eq(schema.gateways.id, p.gatewayId))
+      if (g?.lineId !== parsed.request.lineId) return problem(c, 403, 'auth.wrong-line', `gateway '${p.gatewayId}' follows line '${g?.lineId ?? '(none)'}', not '${parsed.request.lineId}'`)
+    }
+    try {
+      const answer = await serveShape(orm, notifier, parsed.request, { longPollMs: options.longPollMs ?? 20_000, pollMs: 1_000, signal: c.req.raw.signal })
+      return c.json(answer.body, answer.status, answer.headers)
+    } catch (error) {
+      // The database went away under a long-poll (the service is stopping): the client retries.
+      if (notifier.closed) return c.json({ message: 'cloud-sync is stopping' }, 503)
+      throw error
+    }
   })
 
   app.notFound((c) => problem(c, 404, 'route.not-found', `no route ${c.req.method} ${c.req.path}`))

@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino'
 import { buildCloudApi } from './app.ts'
 import { ensureAdminToken } from './credentials.ts'
 import { openCloudDatabase, redactUrl, type CloudDatabase } from './database.ts'
+import { ShapeNotifier } from './shapes.ts'
 
 export const cloudVersion = '0.1.0'
 
@@ -68,7 +69,8 @@ export async function startCloud(config: CloudConfig, parts: { logger?: Logger; 
   const db = parts.db ?? (await openCloudDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }))
   if (db.kind === 'pglite') logger.warn({ dataDir: config.dataDir }, 'central database: embedded PGlite, for demos and trials only (no fsync: it survives a killed process, not a power cut); set DATABASE_URL to a PostgreSQL server in production')
   if (config.adminToken && (await ensureAdminToken(db.orm, config.adminToken))) logger.info('provisioned the admin API token from TAKT_ADMIN_TOKEN')
-  const app = buildCloudApi(db, { version: cloudVersion, log: logger.child({ module: 'api' }) })
+  const notifier = new ShapeNotifier()
+  const app = buildCloudApi(db, { version: cloudVersion, log: logger.child({ module: 'api' }), notifier })
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port })
   let port: number
   try {
@@ -80,6 +82,8 @@ export async function startCloud(config: CloudConfig, parts: { logger?: Logger; 
   }
   logger.info({ host: config.host, port, database: db.kind === 'postgres' && config.databaseUrl ? redactUrl(config.databaseUrl) : 'pglite' }, 'cloud-sync listening')
   const stop = async () => {
+    // Live shape requests answer now, before the database they read is closed.
+    notifier.close()
     await new Promise<void>((done) => {
       server.close(() => done())
       // Keep-alive connections of pushers would hold the close open.

@@ -1,5 +1,5 @@
 // The central replica's PostgreSQL schema (drizzle): gateways and their credentials, every line's event log, central projections.
-import { bigint, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core'
+import { bigint, bigserial, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core'
 
 /** A gateway provisioned centrally: its token is stored only as a SHA-256 hash; its chain head is where the next push must continue. */
 export const gateways = pgTable('gateways', {
@@ -57,3 +57,41 @@ export const orders = pgTable(
   },
   (t) => [primaryKey({ columns: [t.gatewayId, t.orderId] }), index('orders_line_state').on(t.lineId, t.state)],
 )
+
+/**
+ * What ERP sent for each line: master data and orders, the current definition per key, as the
+ * gateway's own JSON API takes it. A line's gateway follows these rows as a shape (`line_id = …`).
+ */
+export const lineDefinitions = pgTable(
+  'line_definitions',
+  {
+    lineId: text('line_id').notNull(),
+    kind: text('kind').notNull(),
+    key: text('key').notNull(),
+    body: text('body').notNull(),
+    changeOffset: bigint('change_offset', { mode: 'number' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.lineId, t.kind, t.key] })],
+)
+
+/** The shape log: every change to `line_definitions` in commit order; its offset is the shape offset. */
+export const definitionChanges = pgTable(
+  'definition_changes',
+  {
+    offset: bigserial('offset', { mode: 'number' }).primaryKey(),
+    lineId: text('line_id').notNull(),
+    kind: text('kind').notNull(),
+    key: text('key').notNull(),
+    operation: text('operation').notNull(),
+    body: text('body').notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [index('definition_changes_line').on(t.lineId, t.offset)],
+)
+
+/** Small central settings, e.g. the shape generation that a reset raises (every follower refetches). */
+export const cloudSettings = pgTable('cloud_settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+})
