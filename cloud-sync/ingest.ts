@@ -3,7 +3,7 @@ import { and, between, eq, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { eventHash, genesisHash, type StoredEvent } from '../edge/store/event-log.ts'
 import type { CloudOrm } from './database.ts'
-import { foldOrders } from './projection.ts'
+import { foldBatch } from './projection.ts'
 import * as schema from './schema.ts'
 
 const hash = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 hash in lower-case hex')
@@ -109,7 +109,7 @@ export async function applyPush(orm: CloudOrm, gatewayId: string, body: PushBody
       for (let from = 0; from < fresh.length; from += rowsPerInsert) {
         await tx.insert(schema.events).values(fresh.slice(from, from + rowsPerInsert).map((e) => ({ ...e, gatewayId, epoch: head.epoch })))
       }
-      await foldOrders(tx as unknown as CloudOrm, gatewayId, fresh)
+      await foldBatch(tx as unknown as CloudOrm, gatewayId, fresh)
       const last = fresh.at(-1)!
       const next: Head = { epoch: head.epoch, seq: last.seq, hash: last.hash }
       await tx.update(schema.gateways).set({ epoch: next.epoch, headSeq: next.seq, headHash: next.hash, lastPushAt: sql`now()` }).where(eq(schema.gateways.id, gatewayId))

@@ -75,6 +75,14 @@ function applyToOrder(rows: Map<string, OrderRow>, gatewayId: string, e: StoredE
   }
 }
 
+/**
+ * Every central projection of one pushed batch, in the batch's own transaction: what ingest calls.
+ * A new projection joins here.
+ */
+export async function foldBatch(orm: CloudOrm, gatewayId: string, batch: StoredEvent[]): Promise<void> {
+  await foldOrders(orm, gatewayId, batch)
+}
+
 /** Reads the orders a batch touches, folds the batch into them, writes them back: a few statements per batch, not one per event. */
 export async function foldOrders(orm: CloudOrm, gatewayId: string, batch: StoredEvent[]): Promise<void> {
   const relevant = batch.filter((e) => orderEventTypes.has(e.type))
