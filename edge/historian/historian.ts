@@ -270,6 +270,11 @@ export class Historian {
     return id
   }
 
+  /** Every signal name the historian has seen, sorted (from memory: the names are loaded at start and added as they come). */
+  signals(): string[] {
+    return [...this.#signalIds.keys()].sort()
+  }
+
   /** Raw samples of one signal in [from, to), oldest first. */
   range(signal: string, from: number, to: number, limit = 100_000): Sample[] {
     const id = this.#signalIds.get(signal)

@@ -152,23 +152,30 @@ t.test('OEE per shift with trend and Pareto, a stop classified at the terminal, 
   t.same(problems, [])
 })
 
-t.test('a signal from the historian as a trend; the board at a phone width', async (t) => {
+t.test("a signal picked from the historian's list for a work center, as a trend; the board at a phone width", async (t) => {
   const now = Date.now()
   gw.gateway().historian.record(Array.from({ length: 100 }, (_, i) => ({ signal: 'WC-PRESS/temperature', value: 60 + 8 * Math.sin(i / 10), quality: i === 70 ? ('bad' as const) : ('good' as const), timestamp: now - (100 - i) * 25_000 })))
+  // A signal of the press with nothing in the last hours, and one of another work center that the press's list leaves out.
+  gw.gateway().historian.record([
+    { signal: 'WC-PRESS/pressure', value: 4.2, quality: 'good', timestamp: now - 2 * 86400_000 },
+    { signal: 'WC-WELD/current', value: 180, quality: 'good', timestamp: now - 60_000 },
+  ])
   await gw.gateway().historian.durable()
   const { page, context, problems } = await openPage(browser)
   t.teardown(() => context.close())
   await loginWithPassword(page, gw.url, 'lea', 'takt-demo-password')
   await page.locator('table caption', { hasText: 'Work in progress' }).waitFor()
   await page.goto(`${gw.url}/#/board/trends`)
-  await page.getByLabel('Signal').fill('WC-PRESS/nothing')
-  await page.getByRole('button', { name: 'Show' }).click()
-  await page.getByText('No samples of WC-PRESS/nothing in this period.').waitFor()
-  await page.getByLabel('Signal').fill('WC-PRESS/temperature')
-  await page.getByRole('button', { name: 'Show' }).click()
-  await page.locator('.trend-out [data-samples="100"]').waitFor()
+  await page.getByLabel('Work center', { exact: true }).selectOption('WC-PRESS')
+  await page.getByText('2 signals recorded here.').waitFor()
+  t.same(await page.getByLabel('Signal').locator('option').allTextContents(), ['WC-PRESS/pressure', 'WC-PRESS/temperature'], "the picker lists the press's signals, not the weld cell's")
+  await page.getByLabel('Signal').selectOption('WC-PRESS/pressure')
+  await page.getByText('No samples of WC-PRESS/pressure in this period.').waitFor()
+  await page.getByLabel('Signal').selectOption('WC-PRESS/temperature')
+  await page.locator('.trend-out [data-samples="100"][data-signal="WC-PRESS/temperature"]').waitFor()
   t.match(await page.locator('.trend-out p').textContent(), /^100 samples, from 52/)
   t.equal(await page.locator('.trend-out .chart[role="img"] canvas').count(), 1, 'a uPlot chart, labelled for screen readers')
+  t.equal(await page.locator('link[href="/hmi/vendor/uPlot.min.css"]').count(), 1, "uPlot's CSS came with the chart")
   t.same(await seriousViolations(page), [], 'axe: trends')
   await screenshot(page, 'trends')
 

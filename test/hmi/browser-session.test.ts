@@ -1,6 +1,6 @@
 // Login, language, the link banner and the quality views in headless Chromium against a real gateway that is stopped and started again.
 import t from 'tap'
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { demoBadge, demoPin } from '../../edge/demo.ts'
 import { launchBrowser, loginWithBadge, loginWithPassword, openPage, scan, screenshot, seriousViolations } from './helpers/browser.ts'
 import { startHmiGateway } from './helpers/hmi-gateway.ts'
@@ -120,6 +120,13 @@ t.test('quality: holds and nonconformances, genealogy backward and forward by sc
   const backward = page.locator('section[data-direction="backward"]')
   await backward.locator('table').waitFor()
   t.ok(await backward.getByRole('button', { name: 'Trace STEEL-0001' }).isVisible(), 'backward: the steel lot went into the unit')
+  // The unit's device history record, saved from the page: the HTML with the hold and its release, and the PDF Chromium prints on the gateway.
+  const [html] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Device history record', exact: true }).click()])
+  t.equal(html.suggestedFilename(), 'device-history-record-PO-1001-0001.html')
+  const record = readFileSync((await html.path())!, 'utf8')
+  t.ok(record.includes('<h1>Device history record: unit PO-1001-0001</h1>') && record.includes('re-measured: 2.05 mm') && record.includes('2.4 mm'), 'the record has the measurement, the hold and its release')
+  const [pdf] = await Promise.all([page.waitForEvent('download', { timeout: 90_000 }), page.getByRole('button', { name: 'Device history record as PDF' }).click()])
+  t.equal(readFileSync((await pdf.path())!).subarray(0, 5).toString('latin1'), '%PDF-', 'and as PDF')
   await backward.getByRole('button', { name: 'Trace STEEL-0001' }).click()
   await page.getByRole('heading', { name: 'Genealogy of lot STEEL-0001' }).waitFor()
   t.match(await page.locator('section[data-direction="forward"]').textContent(), /PO-1001-0001/, 'forward: and the unit is where the lot went')

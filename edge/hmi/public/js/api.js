@@ -15,6 +15,18 @@ export class ApiError extends Error {
 /** The gateway did not answer: the network or the gateway is down. */
 export class LinkError extends Error {}
 
+/** Answers early.js asked for while the modules loaded, each taken once; an old one is not used (a view asks again). */
+const earlyRequests = /** @type {Map<string, { token: string, at: number, response: Promise<Response> }>} */ (/** @type {any} */ (globalThis).taktEarly?.requests ?? new Map())
+const earlyMaxAgeMs = 10_000
+
+/** @param {string} path @param {string | null} token */
+function takeEarly(path, token) {
+  const early = earlyRequests.get(path)
+  if (!early) return null
+  earlyRequests.delete(path)
+  return early.token === token && Date.now() - early.at < earlyMaxAgeMs ? early.response : null
+}
+
 /**
  * @typedef {{ token(): string | null, onUnauthorized(): void, onLink(up: boolean): void, timeoutMs?: number }} ApiOptions
  * @param {ApiOptions} options
@@ -31,7 +43,8 @@ export function createApi(options) {
     if (body !== undefined) headers['content-type'] = 'application/json'
     let res
     try {
-      res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs), cache: 'no-store' })
+      const early = method === 'GET' && !flags.anonymous ? takeEarly(path, token) : null
+      res = await (early ?? fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs), cache: 'no-store' }))
     } catch (error) {
       options.onLink(false)
       throw new LinkError(error instanceof Error ? error.message : String(error))
@@ -58,6 +71,35 @@ export function createApi(options) {
     post: (path, body) => request('POST', path, body),
     /** @param {string} path @param {unknown} body */
     put: (path, body) => request('PUT', path, body),
+    /**
+     * A document (a printable record) as a Blob, with the session token; a refusal as ApiError. Its
+     * own, longer timeout: a PDF is printed by a browser on the gateway.
+     * @param {string} path
+     */
+    async blob(path) {
+      const token = options.token()
+      let res
+      try {
+        res = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(120_000), cache: 'no-store' })
+      } catch (error) {
+        options.onLink(false)
+        throw new LinkError(error instanceof Error ? error.message : String(error))
+      }
+      options.onLink(true)
+      if (res.status === 401) options.onUnauthorized()
+      if (!res.ok) {
+        const text = await res.text()
+        /** @type {any} */
+        let body
+        try {
+          body = JSON.parse(text)
+        } catch {
+          body = { detail: text }
+        }
+        throw new ApiError(res.status, body)
+      }
+      return res.blob()
+    },
     /** A GET that answers null on 404: for features another part of the gateway may not have yet. @param {string} path */
     async optional(path) {
       try {

@@ -4,6 +4,9 @@ import { h } from './dom.js'
 
 const palette = ['#0b4f8a', '#b35900', '#1e7b34', '#7a1f9c']
 
+// uPlot's CSS comes with the charts, not with the page: the terminal has no chart and does not wait for it.
+if (!document.querySelector('link[href="/hmi/vendor/uPlot.min.css"]')) document.head.append(h('link', { rel: 'stylesheet', href: '/hmi/vendor/uPlot.min.css' }))
+
 /**
  * @param {HTMLElement} container the chart takes its width
  * @param {{ label: string, series: Array<{ label: string, unit?: string }>, x: number[], ys: Array<Array<number | null>>, height?: number, yRange?: [number, number], xLabels?: string[] }} spec

@@ -32,6 +32,7 @@ const who = /** @type {HTMLElement} */ (document.getElementById('who'))
 const logoutButton = /** @type {HTMLButtonElement} */ (document.getElementById('logout'))
 const linkBanner = /** @type {HTMLElement} */ (document.getElementById('link-banner'))
 const idleBanner = /** @type {HTMLElement} */ (document.getElementById('idle-banner'))
+const scanHeld = /** @type {HTMLElement} */ (document.getElementById('scan-held'))
 
 let session = loadSession()
 /** @type {MountedView | null} */
@@ -170,7 +171,8 @@ function setUpLanguage() {
 async function boot() {
   await setLanguage(preferredLanguage())
   setUpLanguage()
-  installScanner()
+  // Scans typed while the page loaded were caught by early.js; from here on they are shown while they wait.
+  installScanner(scanHeld)
   logoutButton.addEventListener('click', () => endSession())
   window.addEventListener('hashchange', () => void render())
   idleWatch({

@@ -1,46 +1,51 @@
-// Keyboard-wedge barcode scanners: a scanner types fast and ends with Enter. Every lot and serial field takes a scan; a scan with no field focused goes where the view says.
+// Keyboard-wedge barcode scanners: a scanner types fast and ends with Enter. Every lot and serial field takes a scan; a scan with no field focused goes where the view says, and one that comes before the view has a place for it is held and handed over when it does.
+import { fill } from './dom.js'
+import { t } from './i18n.js'
 
-/** Keys closer together than this are a scanner, not a person. */
-const scannerGapMs = 50
-const minScanLength = 3
+/**
+ * The catcher early.js installed before any module loaded (so a scan while the page loads is not lost).
+ * @typedef {{ deliver: ((code: string) => void) | null, held: Array<{ code: string, at: number }>, onHeld: (() => void) | null, take(): string | null }} EarlyScanner
+ */
+const scanner = /** @type {EarlyScanner} */ (/** @type {any} */ (globalThis).taktEarly?.scanner ?? { deliver: null, held: [], onHeld: null, take: () => null })
 
 /** @type {((code: string) => void) | null} */
 let target = null
-let buffer = ''
-let last = 0
+/** @type {HTMLElement | null} */
+let heldSlot = null
 
-/** Where a scan goes when no field has the focus: the view's next lot or serial field. @param {((code: string) => void) | null} fn */
-export function setScanTarget(fn) {
-  target = fn
+/** Says which scans are waiting, so the operator sees that the scan was taken and not lost. */
+function showHeld() {
+  if (!heldSlot) return
+  const codes = scanner.held.map((s) => s.code)
+  heldSlot.hidden = codes.length === 0
+  fill(heldSlot, codes.length ? t('scan.held', { codes: codes.join(', ') }) : null)
 }
-
-const typing = (/** @type {EventTarget | null} */ el) => el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement
 
 /**
- * Catches scans outside any field. Enter at the end of a fast burst is swallowed, so a scan never
- * "clicks" the button that happened to have the focus.
- * @param {KeyboardEvent} e
+ * Where a scan goes when no field has the focus: the view's next lot or serial field. A scan held
+ * while there was none goes to the new target once the view has drawn it (one scan per target: the
+ * next waits for what that scan brings up, e.g. the run after a start).
+ * @param {((code: string) => void) | null} fn
  */
-function onKey(e) {
-  if (typing(e.target) || e.ctrlKey || e.altKey || e.metaKey) return
-  const now = performance.now()
-  if (now - last > scannerGapMs) buffer = ''
-  last = now
-  if (e.key === 'Enter') {
-    if (buffer.length >= minScanLength) {
-      e.preventDefault()
-      e.stopPropagation()
-      const code = buffer
-      buffer = ''
-      target?.(code)
-    }
-    return
+export function setScanTarget(fn) {
+  target = fn
+  scanner.deliver = fn
+  if (fn && scanner.held.length) {
+    setTimeout(() => {
+      if (target !== fn) return
+      const code = scanner.take()
+      showHeld()
+      if (code !== null) fn(code)
+    }, 0)
   }
-  if (e.key.length === 1) buffer += e.key
+  showHeld()
 }
 
-export function installScanner() {
-  document.addEventListener('keydown', onKey, true)
+/** Shows held scans in `slot` from now on (those held while the modules loaded included). @param {HTMLElement} slot */
+export function installScanner(slot) {
+  heldSlot = slot
+  scanner.onHeld = showHeld
+  showHeld()
 }
 
 /**

@@ -1,4 +1,4 @@
-// Quality: holds (release with a reason), nonconformances, genealogy backward and forward by unit or lot, and the audit tab.
+// Quality: holds (release with a reason), nonconformances, genealogy backward and forward by unit or lot with a unit's device history record, and the audit tab.
 import { enc } from '../api.js'
 import { debounce, field, fill, h } from '../dom.js'
 import { formatNumber, formatTime, t, tOr } from '../i18n.js'
@@ -45,6 +45,39 @@ function edgeRows(edges, trace) {
   return edges.map((e) => [String(e.depth), link(e.producedKind, e.producedId), link(e.consumedKind, e.consumedId), e.materialId, formatNumber(e.quantity, 4), `${e.orderId} · ${e.opSeq}`, formatTime(e.at)])
 }
 
+/**
+ * A unit's device history record, as the gateway renders it (HTML) or prints it (PDF), saved as a file:
+ * the record needs the session token, so it is fetched here and handed to the browser as a download.
+ * @param {any} ctx @param {any} refusal @param {string} serial
+ */
+function recordButtons(ctx, refusal, serial) {
+  const path = `/api/v1/units/${enc(serial)}/record`
+  const save = (/** @type {'html' | 'pdf'} */ format) => async (/** @type {Event} */ e) => {
+    const button = /** @type {HTMLButtonElement} */ (e.currentTarget)
+    button.disabled = true
+    try {
+      const blob = await ctx.api.blob(format === 'pdf' ? `${path}?format=pdf` : path)
+      const url = URL.createObjectURL(blob)
+      const link = h('a', { href: url, download: `device-history-record-${serial.replace(/[^A-Za-z0-9._-]/g, '_')}.${format}`, hidden: true })
+      document.body.append(link)
+      link.click()
+      link.remove()
+      setTimeout(() => URL.revokeObjectURL(url), 60_000)
+      refusal.clear()
+    } catch (error) {
+      refusal.show(error)
+    } finally {
+      button.disabled = false
+    }
+  }
+  return h(
+    'p.row',
+    null,
+    h('button', { type: 'button', onclick: save('html') }, t('genealogy.record')),
+    h('button.ghost', { type: 'button', onclick: save('pdf') }, t('genealogy.recordPdf')),
+  )
+}
+
 /** @param {HTMLElement} slot @param {any} ctx @param {any} refusal */
 function genealogyTab(slot, ctx, refusal) {
   const kind = field(t('genealogy.kind'), { name: 'kind' }, 'select')
@@ -63,6 +96,7 @@ function genealogyTab(slot, ctx, refusal) {
       fill(
         out,
         h('h2', null, t('genealogy.of', { kind: t(`genealogy.${k}`), id: value })),
+        k === 'unit' ? recordButtons(ctx, refusal, value) : null,
         h('section.card', { 'data-direction': 'backward' }, back.edges.length ? table(t('genealogy.backward'), head, edgeRows(back.edges, trace)) : h('p', null, h('strong', null, t('genealogy.backward')), ' ', t('genealogy.noneBackward'))),
         h(
           'section.card',

@@ -130,6 +130,8 @@ export async function mount(root, ctx) {
   async function select(orderId, opSeq) {
     selected = { orderId, opSeq }
     runId = null
+    // Until this operation's form is up, a scan is held for it, never given to the form of the one chosen before.
+    setScanTarget(null)
     refusal.clear()
     await Promise.all([loadDispatch(), showOperation()])
   }
@@ -144,7 +146,13 @@ export async function mount(root, ctx) {
     if (!op) return
     const unitField = field(t('terminal.unit'), { name: 'unit', maxlength: 128, list: 'units-list' })
     const qtyField = field(t('terminal.startQty'), { name: 'quantity', type: 'number', min: 1, step: 1, inputmode: 'numeric', value: Math.max(order.quantity - op.qtyStarted, 1) })
+    const takeUnit = (/** @type {string} */ code) => {
+      unitField.input.value = code
+      void start()
+    }
     const start = async () => {
+      // A scan while the start is on its way is held for what comes next (the run's first lot), not taken as a second start.
+      setScanTarget(null)
       try {
         const body = order.serialized ? { unit: unitField.input.value.trim(), workCenterId: wcId } : { quantity: Number(qtyField.input.value), workCenterId: wcId }
         const started = await ctx.api.post(`/api/v1/orders/${enc(order.id)}/operations/${op.seq}/start`, body)
@@ -155,14 +163,12 @@ export async function mount(root, ctx) {
       } catch (error) {
         refusal.show(error)
         unitField.input.select()
+        if (order.serialized) setScanTarget(takeUnit)
       }
     }
     if (order.serialized) {
       scanField(unitField.input, start)
-      setScanTarget((code) => {
-        unitField.input.value = code
-        void start()
-      })
+      setScanTarget(takeUnit)
     }
     fill(
       work,
