@@ -54,6 +54,8 @@ const registry: Registered[] = [
   { name: 'oee-year', title: 'OEE with loss tree: a year of one-second state changes', run: async (o) => { const b = await import('./oee.ts'); return only(b.benchOeeYear(o.quick ? { rounds: 2 } : {})) } },
   { name: 'oee-live', title: 'OEE: machine signal to live OEE on the UNS', run: async (o) => { const b = await import('./oee.ts'); return only(b.benchOeeLive(o.quick ? { samples: 5 } : {})) } },
   // Imported when chosen: it launches Chromium.
+  { name: 'sync-catchup', title: 'Cloud sync: catch-up of a 1,000,000-event backlog into PostgreSQL, against COPY', run: async (o) => { const b = await import('./sync-catchup.ts'); return only(b.benchSyncCatchup(o.quick ? { ...b.defaultSyncCatchupOptions, events: 50_000, fanIn: { gateways: 50, eventsEach: 1000 } } : b.defaultSyncCatchupOptions)) } },
+  { name: 'sync-downstream', title: 'Cloud sync: an order released in the cloud until the gateway has it', run: async (o) => { const b = await import('./sync-downstream.ts'); return only(b.benchSyncDownstream(o.quick ? { orders: 20 } : b.defaultSyncDownstreamOptions)) } },
   { name: 'hmi', title: 'HMI page in Chromium: operator terminal usable, and its size', run: async (o) => { const b = await import('./hmi-page.ts'); return only(b.benchHmiPage(o.quick ? b.quickHmiPageOptions : b.defaultHmiPageOptions)) } },
 ]
 const benchmarks = registry.map((r) => r.name)

@@ -15,6 +15,7 @@ Commands:
   opcua rejected|trust   server certificates the gateway refused; trust one by its thumbprint
   profiles check FILE... validate hardware profiles; every problem with file, line and path
   hash-password          read a password on stdin, print its scrypt hash (for mqtt.accounts)
+  audit verify           check the event log's hash chain and signatures in TAKT_DATA_DIR (--help)
   help, --help           show this help
   --version              print the version
 
@@ -105,6 +106,14 @@ async function main(argv: string[]): Promise<void> {
       }
       await runOpcua(rest)
       return
+    }
+    case 'audit': {
+      const { auditHelp, runAudit } = await import('./audit-command.ts')
+      if (rest.length === 0 || rest[0] === '--help' || rest[0] === '-h') {
+        process.stdout.write(auditHelp)
+        return
+      }
+      process.exit(await runAudit(rest))
     }
     case 'hash-password': {
       const chunks: Buffer[] = []

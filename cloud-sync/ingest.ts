@@ -52,8 +52,6 @@ export type PushOutcome =
 
 type Refusal = Exclude<PushOutcome, { ok: true }>
 
-/** Rows per INSERT: 12 parameters each, well under PostgreSQL's 65,535 bind parameters. */
-const rowsPerInsert = 1000
 
 class Refused extends Error {
   readonly outcome: Refusal
@@ -79,6 +77,9 @@ export async function applyPush(orm: CloudOrm, gatewayId: string, body: PushBody
     const e = body.events[i]!
     if (e.seq !== first.seq + i) return { ok: false, code: 'sync.not-consecutive', status: 400, detail: `events[${i}]: seq ${e.seq} does not follow seq ${first.seq + i - 1}; a batch is consecutive and in order`, seq: e.seq }
   }
+  // Every event's hash must be its own, recomputed from its fields and prev_hash exactly as the
+  // gateway does: checked before the gateway's row is locked, so another push's commit is not held up by it.
+  const altered = body.events.find((e) => eventHash(e) !== e.hash)
   try {
     return await orm.transaction(async (tx) => {
       const [g] = await tx.select().from(schema.gateways).where(eq(schema.gateways.id, gatewayId)).for('update')
@@ -90,10 +91,7 @@ export async function applyPush(orm: CloudOrm, gatewayId: string, body: PushBody
         if (first.seq !== 1) throw new Refused({ ok: false, code: 'sync.epoch', status: 409, detail: `a new epoch ${body.epoch} must start at seq 1, not ${first.seq}`, head })
         head = { epoch: body.epoch, seq: 0, hash: genesisHash }
       }
-      // Every event's hash must be its own: recomputed from its fields and prev_hash exactly as the gateway does.
-      for (const e of body.events) {
-        if (eventHash(e) !== e.hash) throw new Refused({ ok: false, code: 'sync.chain-broken', status: 422, detail: `seq ${e.seq}: the hash does not match the event's contents (altered in transit or at the gateway)`, seq: e.seq, head })
-      }
+      if (altered) throw new Refused({ ok: false, code: 'sync.chain-broken', status: 422, detail: `seq ${altered.seq}: the hash does not match the event's contents (altered in transit or at the gateway)`, seq: altered.seq, head })
       const dupes = body.events.filter((e) => e.seq <= head.seq)
       if (dupes.length > 0) await checkDuplicates(tx as unknown as CloudOrm, gatewayId, head, dupes)
       const fresh = body.events.filter((e) => e.seq > head.seq)
@@ -106,9 +104,7 @@ export async function applyPush(orm: CloudOrm, gatewayId: string, body: PushBody
         if (e.prevHash !== prev) throw new Refused({ ok: false, code: 'sync.chain-broken', status: 422, detail: `seq ${e.seq}: prev_hash does not continue the chain from seq ${e.seq - 1}`, seq: e.seq, head })
         prev = e.hash
       }
-      for (let from = 0; from < fresh.length; from += rowsPerInsert) {
-        await tx.insert(schema.events).values(fresh.slice(from, from + rowsPerInsert).map((e) => ({ ...e, gatewayId, epoch: head.epoch })))
-      }
+      await insertEvents(tx as unknown as CloudOrm, gatewayId, head.epoch, fresh)
       await foldBatch(tx as unknown as CloudOrm, gatewayId, fresh)
       const last = fresh.at(-1)!
       const next: Head = { epoch: head.epoch, seq: last.seq, hash: last.hash }
@@ -119,6 +115,19 @@ export async function applyPush(orm: CloudOrm, gatewayId: string, body: PushBody
     if (error instanceof Refused) return error.outcome
     throw error
   }
+}
+
+/**
+ * The batch's rows as one INSERT from ten arrays (unnest): PostgreSQL parses one statement with
+ * twelve parameters instead of twelve per row, which is most of the cost of a multi-row VALUES.
+ */
+async function insertEvents(orm: CloudOrm, gatewayId: string, epoch: number, events: StoredEvent[]): Promise<void> {
+  const column = <K extends keyof StoredEvent>(k: K) => sql.param(events.map((e) => e[k]))
+  await orm.execute(sql`
+    INSERT INTO events (gateway_id, epoch, seq, id, type, subject, data, actor, occurred_at, recorded_at, prev_hash, hash)
+    SELECT ${gatewayId}, ${epoch}, * FROM unnest(
+      ${column('seq')}::bigint[], ${column('id')}::text[], ${column('type')}::text[], ${column('subject')}::text[], ${column('data')}::text[],
+      ${column('actor')}::text[], ${column('occurredAt')}::text[], ${column('recordedAt')}::text[], ${column('prevHash')}::text[], ${column('hash')}::text[])`)
 }
 
 /** A resent event is acknowledged only if it is the one already stored; anything else is a conflict. */

@@ -5,21 +5,39 @@ import { LineCounter, isNode, parseDocument } from 'yaml'
 import { z } from 'zod'
 import { checkProfileFile, formatProblem } from '../hardware-profiles/load.ts'
 import type { HardwareProfile } from '../hardware-profiles/schema.ts'
+import { signedActions } from './core/signatures.ts'
 
 const port = z.number().int().min(0).max(65535)
 
 export const GatewayConfigSchema = z.strictObject({
   dataDir: z.string().min(1).default('./data'),
   gatewayId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('gateway-1'),
-  http: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: port.default(8080), maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024) }).prefault({}),
+  http: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(8080),
+      maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+      /**
+       * HTTPS for the API and the HMI (edge/api/tls.ts): `auto` is on unless http.host is a loopback
+       * address, `self-signed` always on, `off` plain HTTP; or your own certificate and key files.
+       */
+      tls: z.union([z.enum(['auto', 'self-signed', 'off']), z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) })]).default('auto'),
+      /** Failed logins one client address may make in the window before it gets 429 (edge/api/rate-limit.ts). */
+      loginLimit: z.strictObject({ maxFailures: z.number().int().min(1).max(100_000).default(30), windowSeconds: z.number().int().min(1).max(86_400).default(300) }).prefault({}),
+    })
+    .prefault({}),
   mqtt: z
     .strictObject({
       host: z.string().min(1).default('0.0.0.0'),
       port: port.default(1883),
       /** MQTT over WebSocket for browser clients; off when null. */
       websocketPort: port.nullable().default(null),
-      /** MQTT over TLS; off unless certificate and key files are given. */
-      tls: z.strictObject({ port: port.default(8883), certFile: z.string().min(1), keyFile: z.string().min(1) }).nullable().default(null),
+      /** MQTT over TLS; off when null. Without certificate and key files it uses the gateway's self-signed certificate (edge/api/tls.ts). */
+      tls: z
+        .strictObject({ port: port.default(8883), certFile: z.string().min(1).optional(), keyFile: z.string().min(1).optional() })
+        .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), 'certFile and keyFile go together')
+        .nullable()
+        .default(null),
       maxClients: z.number().int().min(1).max(100_000).default(500),
       maxPacketBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(256 * 1024),
       maxMessagesPerSecond: z.number().int().min(1).default(5000),
@@ -89,6 +107,40 @@ export const GatewayConfigSchema = z.strictObject({
     .default(null),
   historian: z.strictObject({ rawRetentionDays: z.number().min(0.01).max(3650).default(30) }).prefault({}),
   sessionTtlMinutes: z.number().int().min(1).max(7 * 24 * 60).default(480),
+  /** Password rules and lockout of person accounts (21 CFR 11.300; docs/compliance-part11.md). */
+  accounts: z
+    .strictObject({
+      passwordMinLength: z.number().int().min(8).max(200).default(12),
+      /** A new password may not repeat any of this many last ones. */
+      passwordHistory: z.number().int().min(1).max(50).default(5),
+      /** Days until a password must be changed at login; null: never. */
+      passwordMaxAgeDays: z.number().int().min(1).max(3650).nullable().default(90),
+      /** A password an administrator sets must be replaced by its owner at the next login. */
+      changeAdminSetPasswords: z.boolean().default(false),
+      /** Wrong passwords in a row (logins and signatures together) that lock an account, and for how long. */
+      maxFailedLogins: z.number().int().min(1).max(100).default(5),
+      lockoutMinutes: z.number().int().min(1).max(7 * 24 * 60).default(15),
+    })
+    .prefault({}),
+  /** Electronic signatures (21 CFR 11.50–11.200): which actions need one, which need a second person, the zone of local times. */
+  signatures: z
+    .strictObject({
+      required: z.array(z.enum(signedActions)).default([]),
+      twoPerson: z.array(z.enum(signedActions)).default([]),
+      /** IANA time zone of the local signing time; the host's zone when absent. */
+      timeZone: z
+        .string()
+        .refine((tz) => {
+          try {
+            new Intl.DateTimeFormat('en-US', { timeZone: tz })
+            return true
+          } catch {
+            return false
+          }
+        }, 'an IANA time zone such as Europe/Berlin')
+        .optional(),
+    })
+    .prefault({}),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   /** Upstream sync of the event log to cloud-sync (edge/sync, docs/cloud.md); off when null. */
   sync: z
@@ -103,6 +155,8 @@ export const GatewayConfigSchema = z.strictObject({
       minBackoffMs: z.number().int().min(10).max(3_600_000).default(500),
       maxBackoffMs: z.number().int().min(10).max(86_400_000).default(60_000),
       idleMs: z.number().int().min(10).max(3_600_000).default(5_000),
+      /** The line whose orders and master data this gateway follows from the cloud (downstream); none followed when null. */
+      lineId: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'letters, digits, . _ - (1 to 128)').nullable().default(null),
     })
     .nullable()
     .default(null),
@@ -184,6 +238,7 @@ export const environment = {
   TAKT_GATEWAY_ID: { key: 'gatewayId', type: 'string' },
   TAKT_HTTP_HOST: { key: 'http.host', type: 'string' },
   TAKT_HTTP_PORT: { key: 'http.port', type: 'integer' },
+  TAKT_HTTP_TLS: { key: 'http.tls', type: 'string' },
   TAKT_MQTT_PORT: { key: 'mqtt.port', type: 'integer' },
   TAKT_LOG_LEVEL: { key: 'log.level', type: 'string' },
   TAKT_ERP_PUSH_AUTHORIZATION: { key: 'erp.push.authorization', type: 'string' },

@@ -1,5 +1,8 @@
-// A sample line for the demo and the tests: three work centers making a serialized bracket, and a labeler that packs it.
+// A sample line for the demo and the tests: three work centers making a serialized bracket, a labeler that packs it, the plant's shift calendar and reason tree.
 import type { Bom, Equipment, Material, MaterialLot, Person, Routing } from './core/model.ts'
+import type { ShiftCalendar } from './core/oee/calendar.ts'
+import { defaultReasons } from './core/oee/default-reasons.ts'
+import type { ReasonCode } from './core/oee/reasons.ts'
 
 export const demoEquipment: Equipment[] = [
   { id: 'ACME', level: 'site', name: 'ACME Plant', parentId: null, ratedCycleTimeS: null },
@@ -100,3 +103,31 @@ export function demoLots(now: Date): Array<Omit<MaterialLot, 'producedByOrder'>>
 
 /** Demo passwords, for the demo only: printed at start so a visitor can log in. */
 export const demoPassword = 'takt-demo-password'
+
+/**
+ * The plant works round the clock in three 8-hour shifts, seven days a week, in the plant's own time
+ * zone (so the night shift is 9 or 7 hours long when the clocks change). Each shift has a
+ * 30-minute meal break and a 15-minute break; the plant closes on 25 and 26 December and 1 January.
+ */
+export const demoShiftCalendar: ShiftCalendar = {
+  id: 'ACME-3-SHIFT',
+  timeZone: 'Europe/Berlin',
+  shifts: [
+    { name: 'early', days: [1, 2, 3, 4, 5, 6, 7], start: '06:00', end: '14:00', breaks: [{ start: '09:00', end: '09:15' }, { start: '11:30', end: '12:00' }] },
+    { name: 'late', days: [1, 2, 3, 4, 5, 6, 7], start: '14:00', end: '22:00', breaks: [{ start: '17:00', end: '17:15' }, { start: '19:30', end: '20:00' }] },
+    { name: 'night', days: [1, 2, 3, 4, 5, 6, 7], start: '22:00', end: '06:00', breaks: [{ start: '01:00', end: '01:30' }, { start: '03:30', end: '03:45' }] },
+  ],
+  holidays: ['2026-12-25', '2026-12-26', '2027-01-01', '2027-12-25', '2027-12-26', '2028-01-01'],
+  plannedDowntime: [],
+}
+
+/**
+ * The plant's reason tree: the shipped one (its PackML IDs are the ones the demo simulators report)
+ * and the stops particular to this line, which an operator picks at the terminal.
+ */
+export const demoReasons: ReasonCode[] = [
+  ...defaultReasons,
+  { code: 'setup.die_change', name: 'Die change at the press', parent: 'setup', loss: 'setup', planned: true },
+  { code: 'setup.leak_calibration', name: 'Leak tester calibration', parent: 'setup', loss: 'setup', planned: true },
+  { code: 'failure.weld_tips', name: 'Weld tips worn', parent: 'failure', loss: 'breakdown', planned: false },
+]

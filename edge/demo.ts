@@ -1,9 +1,10 @@
 // `takt demo` / `npm start`: a gateway with a sample line, its master data, people and a few orders.
 import { defineBom, defineEquipment, defineLot, defineMaterial, definePerson, defineRouting } from './core/master-data.ts'
+import { assignShiftCalendar, defineReasonCodes, defineShiftCalendar } from './core/oee-commands.ts'
 import { defineOrder, dispatchOrder, releaseOrder } from './core/orders.ts'
 import type { Decide } from './store/line-store.ts'
 import { loadConfig } from './config.ts'
-import { demoBom, demoEquipment, demoLots, demoMaterials, demoPassword, demoPeople, demoRouting } from './demo-line.ts'
+import { demoBom, demoEquipment, demoLots, demoMaterials, demoPassword, demoPeople, demoReasons, demoRouting, demoShiftCalendar } from './demo-line.ts'
 import type { Gateway } from './gateway.ts'
 import { startGateway } from './main.ts'
 
@@ -23,6 +24,10 @@ export async function seedDemoLine(gateway: Gateway, now: Date): Promise<boolean
   for (const m of demoMaterials) run((v) => defineMaterial(v, m))
   run((v) => defineBom(v, demoBom))
   run((v) => defineRouting(v, demoRouting))
+  // The same decisions PUT /api/v1/shift-calendars, /equipment/{id}/shift-calendar and /reason-codes make for ERP.
+  run(() => defineShiftCalendar(demoShiftCalendar))
+  run((v) => assignShiftCalendar(v, new Set([demoShiftCalendar.id]), 'L1', demoShiftCalendar.id))
+  run(() => defineReasonCodes(demoReasons))
   for (const p of demoPeople(now)) {
     run((v) => definePerson(v, p))
     await gateway.accounts.setPassword(p.id, demoPassword, now)

@@ -2,7 +2,7 @@
 import { join } from 'node:path'
 import pino, { type Logger } from 'pino'
 import type { Clock, Ids } from './core/ports.ts'
-import { Accounts } from './api/auth.ts'
+import { Accounts, accountOptions } from './api/auth.ts'
 import { buildApi } from './api/app.ts'
 import { LiveFeed, type LiveOptions } from './api/routes/live.ts'
 import type { GatewayConfig } from './config.ts'
@@ -13,6 +13,7 @@ import { Historian } from './historian/historian.ts'
 import { LineStore } from './store/line-store.ts'
 import { LineQueries } from './store/queries.ts'
 import { SyncPusher } from './sync/pusher.ts'
+import { ShapeFollower } from './sync/shape-follower.ts'
 
 export const version = '0.1.0'
 
@@ -30,7 +31,7 @@ export function buildGateway(config: GatewayConfig, parts: GatewayParts = {}) {
   const logger = parts.logger ?? pino({ level: config.log.level, redact: ['req.headers.authorization', '*.password', '*.token', '*.authorization'] })
   const storeLog = logger.child({ module: 'store' })
   const store = new LineStore({ file: join(config.dataDir, 'takt.db'), clock, ids, checkpoints: 'worker', sync: 'after-commit', checkpointer: { onError: (message) => storeLog.error(message) } })
-  const accounts = new Accounts(store.db.sqlite, config.sessionTtlMinutes * 60_000)
+  const accounts = new Accounts(store.db.sqlite, config.sessionTtlMinutes * 60_000, accountOptions(config))
   if (config.adminToken && accounts.ensureBootstrapToken(config.adminToken, clock.now(), ids.next())) {
     logger.info('provisioned the bootstrap admin API token from TAKT_ADMIN_TOKEN')
   }
@@ -50,14 +51,23 @@ export function buildGateway(config: GatewayConfig, parts: GatewayParts = {}) {
   // Upstream sync: the event log is the outbox; the pusher starts once the gateway listens (main.ts).
   const sync = config.sync ? new SyncPusher(store.db.sqlite, clock, { ...config.sync, gatewayId: config.gatewayId }, logger.child({ module: 'sync' })) : null
   if (sync) store.onRecorded(sync.onRecorded)
+  // Downstream: the line's orders and master data from the cloud, followed once the gateway listens (main.ts).
+  const s = config.sync
+  const downstream = s?.lineId ? new ShapeFollower(store, clock, { url: s.url, token: s.token, lineId: s.lineId, minBackoffMs: s.minBackoffMs, maxBackoffMs: s.maxBackoffMs }, logger.child({ module: 'downstream' })) : null
   const erp = { maxDocumentBytes: config.erp.maxDocumentBytes ?? config.http.maxBodyBytes, gatewayId: config.gatewayId, defaultNamespace, outbox: erpPush && { box: erpPush.outbox, wake: () => erpPush.pusher.wake() }, logger: erpLog }
-  const app = buildApi({ store, queries, accounts, clock, ids, historian, connectivity, live }, { maxBodyBytes: config.http.maxBodyBytes, version, logger: logger.child({ module: 'api' }), erp })
+  const app = buildApi({ store, queries, accounts, clock, ids, historian, connectivity, live }, {
+    maxBodyBytes: config.http.maxBodyBytes,
+    version,
+    logger: logger.child({ module: 'api' }),
+    erp,
+    loginLimit: { maxFailures: config.http.loginLimit.maxFailures, windowMs: config.http.loginLimit.windowSeconds * 1000 },
+  })
   const close = () => {
     live.close()
     historian.close()
     store.close()
   }
-  return { app, store, queries, accounts, historian, connectivity, live, erpPush, sync, logger, close }
+  return { app, store, queries, accounts, historian, connectivity, live, erpPush, sync, downstream, logger, close }
 }
 
 export type Gateway = ReturnType<typeof buildGateway>

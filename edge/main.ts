@@ -1,6 +1,8 @@
 // The gateway's composition root: configuration, logger, HTTP listener, signals, shutdown in reverse start order.
 import { serve, type ServerType } from '@hono/node-server'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { httpTlsOn, loadTls, secretsReadableByOthers, type TlsMaterial } from './api/tls.ts'
 import { ConfigError, loadConfig, type GatewayConfig } from './config.ts'
 import { startConnectivity, type LineConnectivity } from './connectivity/line-connectivity.ts'
 import { buildGateway, type Gateway, type GatewayParts } from './gateway.ts'
@@ -10,6 +12,8 @@ export interface RunningGateway {
   config: GatewayConfig
   connectivity: LineConnectivity
   port: number
+  /** `https` when http.tls is on (edge/api/tls.ts). */
+  scheme: 'http' | 'https'
   stop(): Promise<void>
 }
 
@@ -23,13 +27,17 @@ function listen(server: ServerType): Promise<number> {
 export async function startGateway(config: GatewayConfig, parts: GatewayParts = {}): Promise<RunningGateway> {
   const gateway = buildGateway(config, parts)
   let connectivity: LineConnectivity
+  let tls: TlsMaterial | null = null
   try {
+    if (httpTlsOn(config.http.tls, config.http.host)) tls = await loadTls(typeof config.http.tls === 'object' ? config.http.tls : 'self-signed', config.dataDir, config.gatewayId, [config.http.host])
     connectivity = await startConnectivity(gateway, config)
   } catch (error) {
     gateway.close()
     throw error
   }
-  const server = serve({ fetch: gateway.app.fetch, hostname: config.http.host, port: config.http.port })
+  const server = tls
+    ? serve({ fetch: gateway.app.fetch, hostname: config.http.host, port: config.http.port, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } })
+    : serve({ fetch: gateway.app.fetch, hostname: config.http.host, port: config.http.port })
   let port: number
   try {
     port = await listen(server)
@@ -40,7 +48,14 @@ export async function startGateway(config: GatewayConfig, parts: GatewayParts = 
     if (code === 'EADDRINUSE') throw new ConfigError([`http.port: port ${config.http.port} is already in use; set TAKT_HTTP_PORT to a free port`])
     throw error
   }
-  gateway.logger.info({ host: config.http.host, port, mqtt: connectivity.ports.mqtt, dataDir: config.dataDir, config: config.source }, 'gateway listening')
+  const scheme = tls ? 'https' : 'http'
+  gateway.logger.info({ host: config.http.host, port, scheme, mqtt: connectivity.ports.mqtt, dataDir: config.dataDir, config: config.source }, 'gateway listening')
+  // The fingerprint is what a technician compares when a browser first meets a self-signed certificate.
+  if (tls) gateway.logger.info({ certFile: tls.certFile, fingerprint256: tls.fingerprint256, selfSigned: tls.selfSigned, validTo: tls.validTo }, 'HTTPS certificate')
+  const secrets = [config.sync?.token, config.erp.push?.authorization, config.bridge?.password, config.sparkplug?.password, ...config.devices.map((d) => d.password)]
+  if (config.source !== '(defaults and environment)' && secretsReadableByOthers(config.source, secrets)) {
+    gateway.logger.warn({ file: config.source }, 'the configuration file holds a secret and its group or others may read it: chmod 600 it, or give the secret as an environment variable')
+  }
   // The ERP outbox delivers once the gateway is up; only the endpoint's origin is logged (no path, query or credentials).
   if (gateway.erpPush && config.erp.push) {
     gateway.erpPush.start()
@@ -49,9 +64,11 @@ export async function startGateway(config: GatewayConfig, parts: GatewayParts = 
   // Cloud sync pushes once the gateway is up; its status joins the connectivity report. Only the cloud's origin is logged.
   if (gateway.sync && config.sync) {
     const sync = gateway.sync
-    gateway.connectivity.reportSync(() => sync.status())
+    const downstream = gateway.downstream
+    gateway.connectivity.reportSync(() => ({ ...sync.status(), downstream: downstream?.status() ?? null }))
     sync.start()
-    gateway.logger.info({ cloud: new URL(config.sync.url).origin, epoch: config.sync.epoch }, 'cloud sync pushing')
+    downstream?.start()
+    gateway.logger.info({ cloud: new URL(config.sync.url).origin, epoch: config.sync.epoch, lineId: config.sync.lineId }, 'cloud sync pushing')
   }
   // Shut down in reverse start order: HTTP, connectivity (collectors, bridge, broker, historian), the MES database.
   const stop = async () => {
@@ -59,12 +76,13 @@ export async function startGateway(config: GatewayConfig, parts: GatewayParts = 
     gateway.live.close()
     await new Promise<void>((done) => server.close(() => done()))
     await gateway.erpPush?.stop()
+    gateway.downstream?.stop()
     await gateway.sync?.stop()
     await connectivity.stop()
     gateway.close()
     gateway.logger.info('gateway stopped')
   }
-  return { gateway, config, connectivity, port, stop }
+  return { gateway, config, connectivity, port, scheme, stop }
 }
 
 export async function runGateway(file: string | undefined): Promise<void> {

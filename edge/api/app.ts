@@ -7,6 +7,8 @@ import { authenticate, type AuthEnv } from './auth.ts'
 import type { ApiDeps } from './context.ts'
 import { idempotency } from './idempotency.ts'
 import { nodeBody } from './node-body.ts'
+import { loginRateLimit, type LoginRateLimitOptions } from './rate-limit.ts'
+import { securityHeaders } from './security-headers.ts'
 import { ProblemError, problem } from './problem.ts'
 import { accountRoutes } from './routes/accounts.ts'
 import { connectivityRoutes } from './routes/connectivity.ts'
@@ -16,10 +18,13 @@ import { masterDataRoutes } from './routes/master-data.ts'
 import { oeeRoutes } from './routes/oee.ts'
 import { orderRoutes } from './routes/orders.ts'
 import { qualityRoutes } from './routes/quality.ts'
+import { auditRoutes } from './routes/audit.ts'
+import { signatureRoutes } from './routes/signatures.ts'
 import { erpRoutes, type ErpRouteOptions } from './routes/erp.ts'
 import { badgeRoutes } from './routes/hmi-badges.ts'
 import { hmiFloorRoutes } from './routes/hmi-floor.ts'
 import { hmiQualityRoutes } from './routes/hmi-quality.ts'
+import { recordRoutes } from './routes/records.ts'
 import { liveRoutes, type LiveFeed } from './routes/live.ts'
 import { hmiAssets, isHmiAsset } from '../hmi/serve.ts'
 
@@ -30,6 +35,8 @@ export interface ApiOptions {
   logger: Logger
   /** The ERP routes' document limit, default version and outbox (edge/api/routes/erp.ts). */
   erp: ErpRouteOptions
+  /** Failed logins per client address (edge/api/rate-limit.ts); its defaults when absent. */
+  loginLimit?: LoginRateLimitOptions
 }
 
 const anonymous = new Set(['/health', '/api/v1/auth/login', '/api/v1/auth/badge'])
@@ -59,6 +66,11 @@ export function buildApi(deps: ApiDeps & { live: LiveFeed }, options: ApiOptions
     return problem(c, new ProblemError(500, 'internal', 'The gateway could not process the request; nothing was recorded. The error is in its log.'))
   })
   app.notFound((c) => problem(c, new ProblemError(404, 'route_not_found', `There is no route ${c.req.method} ${c.req.path}.`)))
+  // First of all: every answer, B2MML and HMI files included, carries the security headers; a cross-site write is refused before anything reads it.
+  app.use('*', securityHeaders())
+  const limitLogins = loginRateLimit({ now: () => deps.clock.now().getTime(), ...options.loginLimit })
+  app.use('/api/v1/auth/login', limitLogins)
+  app.use('/api/v1/auth/badge', limitLogins)
   // B2MML is XML with its own size limit and its own authentication: mounted before the JSON body limit and content-type check.
   erpRoutes(app, deps, options.erp)
 
@@ -93,6 +105,8 @@ export function buildApi(deps: ApiDeps & { live: LiveFeed }, options: ApiOptions
   orderRoutes(app, deps)
   executionRoutes(app, deps)
   qualityRoutes(app, deps)
+  signatureRoutes(app, deps)
+  auditRoutes(app, deps)
   historianRoutes(app, deps)
   connectivityRoutes(app, deps)
   oeeRoutes(app, deps)
@@ -100,6 +114,7 @@ export function buildApi(deps: ApiDeps & { live: LiveFeed }, options: ApiOptions
   badgeRoutes(app, deps)
   hmiFloorRoutes(app, deps)
   hmiQualityRoutes(app, deps)
+  recordRoutes(app, deps)
   hmiAssets(app)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API token, or a session token from /api/v1/auth/login' })

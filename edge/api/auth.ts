@@ -1,9 +1,11 @@
-// Authentication (bearer API tokens, password and badge + PIN login sessions, badge lockout) and role checks. Deny unless a rule allows.
+// Authentication (bearer API tokens, password and badge + PIN login sessions, lockouts, signing re-authentication, terminals) and role checks. Deny unless a rule allows.
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Role } from '../core/model.ts'
+import type { SignedAction, Signer } from '../core/signatures.ts'
 import type { Sqlite } from '../store/database.ts'
 import { personFromRow } from '../store/line-view.ts'
-import { hashPassword, hashToken, newToken, verifyPassword } from './passwords.ts'
+import { Terminals } from '../store/terminals.ts'
+import { defaultPasswordPolicy, hashPassword, hashToken, newToken, passwordExpired, verifyPassword, type PasswordPolicy } from './passwords.ts'
 import { ProblemError } from './problem.ts'
 
 export interface Principal {
@@ -11,6 +13,8 @@ export interface Principal {
   id: string
   name: string
   roles: Role[]
+  /** The registered terminal the request came from (X-Takt-Terminal), when it named one (21 CFR 11.10(h)). */
+  terminal?: string
 }
 
 export type AuthEnv = { Variables: { principal: Principal } }
@@ -29,6 +33,57 @@ export interface BadgePolicy {
 }
 
 export type BadgeLogin = { ok: true; session: Session } | { ok: false; locked: false } | { ok: false; locked: true; until: string }
+
+/** Electronic signatures: the zone local signing times are given in, and which actions need a second person. */
+export interface SignaturePolicy {
+  timeZone: string
+  /** Actions refused without an electronic signature. */
+  required: SignedAction[]
+  /** Actions whose performer may not sign them: a second person must (two-person rule). */
+  twoPerson: SignedAction[]
+}
+
+export interface AccountOptions {
+  badge?: Partial<BadgePolicy>
+  password?: Partial<PasswordPolicy>
+  /** Wrong passwords in a row (at login or signing) that lock the account, and for how long (21 CFR 11.300(d)). */
+  lockout?: Partial<BadgePolicy>
+  signatures?: Partial<SignaturePolicy>
+}
+
+/** The account options from the gateway configuration's `accounts` and `signatures` keys. */
+export function accountOptions(config: {
+  accounts: { passwordMinLength: number; passwordHistory: number; passwordMaxAgeDays: number | null; changeAdminSetPasswords: boolean; maxFailedLogins: number; lockoutMinutes: number }
+  signatures: { required: SignedAction[]; twoPerson: SignedAction[]; timeZone?: string | undefined }
+}): AccountOptions {
+  const a = config.accounts
+  const s = config.signatures
+  return {
+    password: { minLength: a.passwordMinLength, history: a.passwordHistory, maxAgeDays: a.passwordMaxAgeDays, changeAfterReset: a.changeAdminSetPasswords },
+    lockout: { maxFailures: a.maxFailedLogins, lockoutMs: a.lockoutMinutes * 60_000 },
+    signatures: { required: s.required, twoPerson: s.twoPerson, ...(s.timeZone ? { timeZone: s.timeZone } : {}) },
+  }
+}
+
+export type PasswordLogin =
+  | { ok: true; session: Session }
+  | { ok: false; why: 'failed' }
+  | { ok: false; why: 'locked'; until: string }
+  /** The password must be replaced: it is too old, or an administrator set it. */
+  | { ok: false; why: 'expired'; cause: 'age' | 'reset' }
+  | { ok: false; why: 'refused'; code: string; message: string }
+
+export type PasswordSet = { ok: true } | { ok: false; code: 'password_too_short' | 'password_reused'; message: string }
+
+/** What a signer re-enters: user id and password (or badge and PIN) at a session's first signing, the secret alone later. */
+export interface SigningCredentials {
+  username?: string | undefined
+  password?: string | undefined
+  badgeId?: string | undefined
+  pin?: string | undefined
+}
+
+export type Signing = { ok: true; signer: Signer } | { ok: false; status: 401 | 403 | 422 | 429; code: string; message: string }
 
 /** A PIN is weak next to a password: these roles must log in with a password, never a badge. */
 export const badgeForbiddenRoles: readonly Role[] = ['admin', 'integration']
@@ -57,8 +112,37 @@ interface BadgeRow {
   locked_until: string | null
 }
 
-/** The actor written into the event log for a principal. */
-export const actorOf = (p: Principal) => `${p.kind}:${p.id}`
+interface CredentialRow {
+  password_hash: string
+  updated_at: string
+  failed_attempts: number
+  locked_until: string | null
+  change_required: number
+}
+
+type SecretCheck = { result: 'ok' } | { result: 'wrong' } | { result: 'locked'; until: string }
+
+/** The actor written into the event log for a principal; the terminal rides along in the same text, so old events keep their form. */
+export const actorOf = (p: Principal) => `${p.kind}:${p.id}${p.terminal === undefined ? '' : `;terminal=${p.terminal}`}`
+
+/** The bearer token of a request, as sent. */
+export const bearerOf = (c: Context) => (c.req.header('authorization') ?? '').replace(/^Bearer\s+/i, '')
+
+/**
+ * Counts an attempt before the secret is checked, so that guesses sent in parallel cannot all slip
+ * in under the limit while scrypt runs; a right secret clears the count.
+ */
+async function checkCounted(row: { failed_attempts: number; locked_until: string | null }, secret: string, hash: string, now: Date, policy: BadgePolicy, count: (failures: number, lockedUntil: string | null) => void): Promise<SecretCheck> {
+  const t = now.getTime()
+  if (row.locked_until !== null && Date.parse(row.locked_until) > t) return { result: 'locked', until: row.locked_until }
+  // A lockout that ran out starts the count afresh.
+  const failures = (row.locked_until === null ? row.failed_attempts : 0) + 1
+  const lockedUntil = failures >= policy.maxFailures ? new Date(t + policy.lockoutMs).toISOString() : null
+  count(failures, lockedUntil)
+  if (!(await verifyPassword(secret, hash))) return lockedUntil ? { result: 'locked', until: lockedUntil } : { result: 'wrong' }
+  count(0, null)
+  return { result: 'ok' }
+}
 
 export class Accounts {
   readonly #s: Sqlite
@@ -68,14 +152,26 @@ export class Accounts {
   readonly #person
   readonly #recent = new Map<string, { principal: Principal; until: number }>()
   readonly #badgePolicy: BadgePolicy
+  readonly #lockout: BadgePolicy
+  readonly passwordPolicy: PasswordPolicy
+  readonly signaturePolicy: SignaturePolicy
   readonly #badge
   readonly #countFailure
+  readonly #credential
+  readonly #countPasswordFailure
+  readonly terminals: Terminals
 
-  constructor(sqlite: Sqlite, sessionTtlMs = 8 * 3600_000, badgePolicy: Partial<BadgePolicy> = {}) {
+  constructor(sqlite: Sqlite, sessionTtlMs = 8 * 3600_000, options: AccountOptions = {}) {
     this.#s = sqlite
     this.#sessionTtlMs = sessionTtlMs
-    this.#badgePolicy = { ...defaultBadgePolicy, ...badgePolicy }
+    this.#badgePolicy = { ...defaultBadgePolicy, ...options.badge }
+    this.#lockout = { ...defaultBadgePolicy, ...options.lockout }
+    this.passwordPolicy = { ...defaultPasswordPolicy, ...options.password }
+    this.signaturePolicy = { timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone, required: [], twoPerson: [], ...options.signatures }
     sqlite.exec(badgesDdl)
+    this.#credential = sqlite.prepare('SELECT password_hash, updated_at, failed_attempts, locked_until, change_required FROM credentials WHERE person_id = ?')
+    this.#countPasswordFailure = sqlite.prepare('UPDATE credentials SET failed_attempts = ?, locked_until = ? WHERE person_id = ?')
+    this.terminals = new Terminals(sqlite)
     this.#badge = sqlite.prepare('SELECT person_id, pin_hash, failed_attempts, locked_until FROM badges WHERE badge_id = ?')
     this.#countFailure = sqlite.prepare('UPDATE badges SET failed_attempts = ?, locked_until = ? WHERE badge_id = ?')
     this.#byToken = sqlite.prepare('SELECT id, name, role FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL')
@@ -107,6 +203,7 @@ export class Accounts {
     return { kind: 'person', id: person.id, name: person.name, roles: person.roles }
   }
 
+
   createToken(name: string, role: Role, now: Date, id: string, token = newToken('takt')): string {
     this.#s.prepare('INSERT INTO api_tokens (id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(id, name, role, hashToken(token), now.toISOString())
     return token
@@ -120,27 +217,64 @@ export class Accounts {
     return true
   }
 
-  async setPassword(personId: string, password: string, now: Date): Promise<void> {
+  /**
+   * Sets a password under the rules (21 CFR 11.300(b)): long enough, none of the last few again. A
+   * new password starts a new age and clears a lockout. One set by an administrator (`by`) may have
+   * to be replaced by its owner at the next login.
+   */
+  async setPassword(personId: string, password: string, now: Date, by: 'admin' | 'owner' = 'admin'): Promise<PasswordSet> {
+    const policy = this.passwordPolicy
+    if (password.length < policy.minLength) return { ok: false, code: 'password_too_short', message: `A password needs at least ${policy.minLength} characters.` }
+    const recent = this.#s.prepare('SELECT password_hash FROM password_history WHERE person_id = ? ORDER BY id DESC LIMIT ?').all(personId, policy.history) as { password_hash: string }[]
+    for (const r of recent) {
+      if (await verifyPassword(password, r.password_hash)) return { ok: false, code: 'password_reused', message: `The password may not be one of the last ${policy.history} used; choose another.` }
+    }
     const hash = await hashPassword(password)
-    this.#s
-      .prepare('INSERT INTO credentials (person_id, password_hash, updated_at) VALUES (?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at')
-      .run(personId, hash, now.toISOString())
+    const at = now.toISOString()
+    const changeRequired = by === 'admin' && policy.changeAfterReset ? 1 : 0
+    this.#s.transaction(() => {
+      this.#s
+        .prepare(
+          `INSERT INTO credentials (person_id, password_hash, updated_at, failed_attempts, locked_until, change_required) VALUES (?, ?, ?, 0, NULL, ?)
+           ON CONFLICT (person_id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at, failed_attempts = 0, locked_until = NULL, change_required = excluded.change_required`,
+        )
+        .run(personId, hash, at, changeRequired)
+      this.#s.prepare('INSERT INTO password_history (person_id, password_hash, set_at) VALUES (?, ?, ?)').run(personId, hash, at)
+    })()
+    return { ok: true }
   }
 
-  async login(personId: string, password: string, now: Date): Promise<Session | undefined> {
-    const cred = this.#s.prepare('SELECT password_hash FROM credentials WHERE person_id = ?').get(personId) as { password_hash: string } | undefined
+  /** Checks a person's password, counting a wrong one toward the lockout (login and signing alike). */
+  async #checkPassword(personId: string, password: string, now: Date): Promise<SecretCheck & { cred?: CredentialRow }> {
+    const cred = this.#credential.get(personId) as CredentialRow | undefined
+    if (!cred) {
+      await verifyPassword(password, dummyHash)
+      return { result: 'wrong' }
+    }
+    const check = await checkCounted(cred, password, cred.password_hash, now, this.#lockout, (n, until) => this.#countPasswordFailure.run(n, until, personId))
+    return { ...check, cred }
+  }
+
+  /** Logs in with a password; an expired one must be replaced in the same request (`newPassword`). */
+  async login(personId: string, password: string, now: Date, newPassword?: string): Promise<PasswordLogin> {
+    const check = await this.#checkPassword(personId, password, now)
+    if (check.result === 'locked') return { ok: false, why: 'locked', until: check.until }
     const row = this.#person.get(personId) as Record<string, unknown> | undefined
-    const ok = await verifyPassword(password, cred?.password_hash ?? dummyHash)
-    if (!ok || !cred || !row) return undefined
+    if (check.result !== 'ok' || !row) return { ok: false, why: 'failed' }
     const person = personFromRow(row)
-    if (!person.active) return undefined
-    return this.#openSession(personId, person.roles, now)
+    if (!person.active) return { ok: false, why: 'failed' }
+    if (newPassword !== undefined) {
+      const set = await this.setPassword(personId, newPassword, now, 'owner')
+      if (!set.ok) return { ok: false, why: 'refused', code: set.code, message: set.message }
+    } else if (check.cred!.change_required === 1) return { ok: false, why: 'expired', cause: 'reset' }
+    else if (passwordExpired(check.cred!.updated_at, now, this.passwordPolicy)) return { ok: false, why: 'expired', cause: 'age' }
+    return { ok: true, session: this.#openSession(personId, person.roles, now, 'password') }
   }
 
-  #openSession(personId: string, roles: Role[], now: Date): Session {
+  #openSession(personId: string, roles: Role[], now: Date, method: 'password' | 'badge'): Session {
     const token = newToken('takts')
     const expiresAt = new Date(now.getTime() + this.#sessionTtlMs).toISOString()
-    this.#s.prepare('INSERT INTO sessions (token_hash, person_id, expires_at) VALUES (?, ?, ?)').run(hashToken(token), personId, expiresAt)
+    this.#s.prepare('INSERT INTO sessions (token_hash, person_id, expires_at, method) VALUES (?, ?, ?, ?)').run(hashToken(token), personId, expiresAt, method)
     return { token, expiresAt, roles }
   }
 
@@ -173,20 +307,59 @@ export class Accounts {
       await verifyPassword(pin, dummyHash)
       return { ok: false, locked: false }
     }
-    const t = now.getTime()
-    if (badge.locked_until !== null && Date.parse(badge.locked_until) > t) return { ok: false, locked: true, until: badge.locked_until }
-    // A lockout that ran out starts the count afresh.
-    const failures = (badge.locked_until === null ? badge.failed_attempts : 0) + 1
-    const lockedUntil = failures >= this.#badgePolicy.maxFailures ? new Date(t + this.#badgePolicy.lockoutMs).toISOString() : null
-    this.#countFailure.run(failures, lockedUntil, badgeId)
-    const ok = await verifyPassword(pin, badge.pin_hash)
+    const check = await checkCounted(badge, pin, badge.pin_hash, now, this.#badgePolicy, (n, until) => this.#countFailure.run(n, until, badgeId))
+    if (check.result === 'locked') return { ok: false, locked: true, until: check.until }
     const row = this.#person.get(badge.person_id) as Record<string, unknown> | undefined
     const person = row && personFromRow(row)
-    if (!ok || !person || !person.active || person.roles.some((r) => badgeForbiddenRoles.includes(r))) {
-      return lockedUntil ? { ok: false, locked: true, until: lockedUntil } : { ok: false, locked: false }
+    if (check.result !== 'ok' || !person || !person.active || person.roles.some((r) => badgeForbiddenRoles.includes(r))) return { ok: false, locked: false }
+    return { ok: true, session: this.#openSession(person.id, person.roles, now, 'badge') }
+  }
+
+  /**
+   * Re-authenticates the person of a session for an electronic signature (21 CFR 11.200(a)(1)): both
+   * components at the session's first signing, the secret alone at later ones. Wrong secrets count
+   * toward the same lockout as logins.
+   */
+  async sign(bearer: string, principal: Principal, creds: SigningCredentials, now: Date): Promise<Signing> {
+    const refused = (status: 401 | 403 | 422 | 429, code: string, message: string): Signing => ({ ok: false, status, code, message })
+    if (principal.kind !== 'person') return refused(403, 'signature_needs_person', 'An electronic signature belongs to one person: log in as yourself; an API token cannot sign.')
+    const tokenHash = hashToken(bearer)
+    const session = this.#s.prepare('SELECT person_id, method, first_signed_at FROM sessions WHERE token_hash = ?').get(tokenHash) as { person_id: string; method: string; first_signed_at: string | null } | undefined
+    if (!session || session.person_id !== principal.id) return refused(401, 'unauthenticated', 'The session is unknown or expired; log in again.')
+    const row = this.#person.get(principal.id) as Record<string, unknown> | undefined
+    const person = row && personFromRow(row)
+    if (!person || !person.active) return refused(403, 'account_inactive', 'This account is deactivated: it cannot sign.')
+    const first = session.first_signed_at === null
+    const method = session.method === 'badge' ? 'badge' : 'password'
+    let check: SecretCheck
+    if (method === 'badge') {
+      if (creds.pin === undefined) return refused(422, 'signature_incomplete', 'Sign with your PIN (signature.pin).')
+      if (first && creds.badgeId === undefined) return refused(422, 'signature_incomplete', 'The first signature of a session needs both your badge and your PIN (signature.badgeId, signature.pin).')
+      const badge = (creds.badgeId !== undefined ? this.#badge.get(creds.badgeId) : this.#s.prepare('SELECT person_id, pin_hash, failed_attempts, locked_until FROM badges WHERE person_id = ?').get(principal.id)) as BadgeRow | undefined
+      if (!badge || badge.person_id !== principal.id) return refused(401, 'signature_failed', 'The badge is not the one of the person logged in on this session.')
+      const badgeId = (this.#s.prepare('SELECT badge_id FROM badges WHERE person_id = ?').pluck().get(principal.id) as string | undefined) ?? ''
+      check = await checkCounted(badge, creds.pin, badge.pin_hash, now, this.#badgePolicy, (n, until) => this.#countFailure.run(n, until, badgeId))
+    } else {
+      if (creds.password === undefined) return refused(422, 'signature_incomplete', 'Sign with your password (signature.password).')
+      if (first && creds.username === undefined) return refused(422, 'signature_incomplete', 'The first signature of a session needs both your user id and your password (signature.username, signature.password).')
+      if (creds.username !== undefined && creds.username !== principal.id) return refused(401, 'signature_failed', 'The user id is not the one logged in on this session: each person signs in their own session.')
+      const checked = await this.#checkPassword(principal.id, creds.password, now)
+      if (checked.result === 'ok' && (checked.cred!.change_required === 1 || passwordExpired(checked.cred!.updated_at, now, this.passwordPolicy))) {
+        return refused(403, 'password_change_required', 'Your password has expired or was set by an administrator: change it before signing.')
+      }
+      check = checked
     }
-    this.#countFailure.run(0, null, badgeId)
-    return { ok: true, session: this.#openSession(person.id, person.roles, now) }
+    if (check.result === 'locked') return refused(429, 'account_locked', `Too many wrong ${method === 'badge' ? 'PINs' : 'passwords'}: the account is locked until ${check.until}.`)
+    if (check.result === 'wrong') return refused(401, 'signature_failed', `The ${method === 'badge' ? 'PIN' : 'password'} is wrong; nothing was signed.`)
+    if (first) this.#s.prepare('UPDATE sessions SET first_signed_at = ? WHERE token_hash = ?').run(now.toISOString(), tokenHash)
+    const both = first || creds.username !== undefined || creds.badgeId !== undefined
+    return { ok: true, signer: { id: person.id, name: person.name, method, components: both ? 'both' : 'secret' } }
+  }
+
+  /** Ends every session of a person: they were deactivated (21 CFR 11.300), their records stay. */
+  endSessionsOf(personId: string): number {
+    this.#recent.clear()
+    return this.#s.prepare('DELETE FROM sessions WHERE person_id = ?').run(personId).changes
   }
 
   /** Drops remembered principals: a person's roles or active flag changed. */
@@ -207,7 +380,12 @@ export function authenticate(accounts: Accounts, now: () => Date): MiddlewareHan
     if (!match) throw new ProblemError(401, 'unauthenticated', 'This request needs a bearer token: log in, or use an API token.')
     const principal = accounts.principalFor(match[1]!, now())
     if (!principal) throw new ProblemError(401, 'unauthenticated', 'The bearer token is unknown, revoked or expired.')
-    c.set('principal', principal)
+    // 21 CFR 11.10(h): a terminal that names itself must be one the gateway knows.
+    const terminal = c.req.header('x-takt-terminal')
+    if (terminal !== undefined) {
+      if (!accounts.terminals.active(terminal)) throw new ProblemError(403, 'terminal_unknown', `Terminal '${terminal}' is not registered or was retired; an administrator registers it at PUT /api/v1/terminals/{id}.`)
+      c.set('principal', { ...principal, terminal })
+    } else c.set('principal', principal)
     await next()
   }
 }

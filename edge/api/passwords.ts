@@ -31,3 +31,21 @@ export function hashToken(token: string): string {
 export function newToken(prefix: string): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`
 }
+
+/** Password rules (21 CFR 11.300(b)): length, no reuse of the last few, and a maximum age. */
+export interface PasswordPolicy {
+  minLength: number
+  /** A new password may not equal any of this many most recent ones (the current one included). */
+  history: number
+  /** Days after which a password must be changed at the next login; null: never. */
+  maxAgeDays: number | null
+  /** A password an administrator set must be replaced by its owner at the next login, so only they know theirs (11.300(a)). */
+  changeAfterReset: boolean
+}
+
+export const defaultPasswordPolicy: PasswordPolicy = { minLength: 12, history: 5, maxAgeDays: 90, changeAfterReset: false }
+
+/** Whether a password set at `setAt` has outlived the policy at `now`. */
+export function passwordExpired(setAt: string, now: Date, policy: PasswordPolicy): boolean {
+  return policy.maxAgeDays !== null && now.getTime() - Date.parse(setAt) >= policy.maxAgeDays * 86400_000
+}

@@ -39,7 +39,9 @@ const titles: Record<number, string> = {
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 }
 
 export function problemBody(status: number, code: string, detail: string, instance: string, extra: Record<string, unknown> = {}): ProblemBody {

@@ -1,9 +1,9 @@
 // The gateway's connectivity, started and stopped as one: broker, Unified Namespace, bridge, collectors, signal rules, historian.
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createServer as createTlsServer } from 'node:tls'
 import type { GatewayConfig } from '../config.ts'
 import { ConfigError } from '../config.ts'
+import { loadTls } from '../api/tls.ts'
 import type { Gateway } from '../gateway.ts'
 import type { Historian, Sample } from '../historian/historian.ts'
 import { EnterpriseBridge } from './bridge.ts'
@@ -59,7 +59,10 @@ export async function startConnectivity(gateway: Gateway, config: GatewayConfig)
     let tls: number | null = null
     if (config.mqtt.tls) {
       const { port, certFile, keyFile } = config.mqtt.tls
-      const server = createTlsServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) })
+      // The same certificate maker, folder and key-file check as HTTPS: one self-signed certificate per gateway.
+      const material = await loadTls(certFile && keyFile ? { certFile, keyFile } : 'self-signed', config.dataDir, config.gatewayId, [config.mqtt.host], 'mqtt.tls')
+      const server = createTlsServer({ cert: material.cert, key: material.key })
+      log.info({ certFile: material.certFile, fingerprint256: material.fingerprint256, selfSigned: material.selfSigned }, 'MQTT over TLS certificate')
       tls = await listenOrExplain('mqtt.tls.port', 'mqtt.tls.port', () => broker.listenServer(server, port, config.mqtt.host))
     }
 

@@ -34,8 +34,9 @@ interface TopicSignal {
   source: string
 }
 
+// JSON null is no value: a Good sample must carry one (as a Sparkplug is_null metric is Bad).
 function sampleValue(raw: unknown): Sample['value'] | undefined {
-  if (typeof raw === 'number' || typeof raw === 'string' || typeof raw === 'boolean' || raw === null) return raw
+  if (typeof raw === 'number' || typeof raw === 'string' || typeof raw === 'boolean') return raw
   return undefined
 }
 

@@ -13,6 +13,7 @@ import type {
   ScrapEntry,
 } from './model.ts'
 import type { ShiftCalendar } from './oee/calendar.ts'
+import type { NonconformanceDisposition, SignatureManifest } from './signatures.ts'
 import type { ReasonCode } from './oee/reasons.ts'
 
 /** What defines an order, as ERP sent it: the order without its execution state. */
@@ -123,6 +124,16 @@ export type EventBody =
         /** Why the person made the edit, in their words. */
         why: string | null
       }
+    }
+  /** Why a person was deactivated (21 CFR 11.300): the PersonDefined beside it does the deactivating. */
+  | { type: 'PersonDeactivated'; data: { personId: string; reason: string } }
+  | { type: 'NonconformanceDispositioned'; data: { ncId: string; disposition: NonconformanceDisposition; reason: string } }
+  /** An electronic signature (21 CFR 11.50, 11.70): bound to the record it signs by that record's digest. */
+  | { type: 'RecordSigned'; data: SignatureManifest }
+  /** A correction of as-built data (21 CFR 11.10(e)): a new record naming the one it corrects, never an edit. */
+  | {
+      type: 'AsBuiltCorrected'
+      data: { correctsSeq: number; correctsId: string; correctsType: string; field: string; from: unknown; to: unknown; reason: string }
     }
 
 export type EventType = EventBody['type']

@@ -44,7 +44,7 @@ interface Pending {
   reject(error: unknown): void
 }
 
-type Outcome = { executed: Executed<unknown> } | { error: unknown }
+export type Outcome = { executed: Executed<unknown> } | { error: unknown }
 
 export class LineStore {
   readonly db: OpenDatabase
@@ -175,6 +175,37 @@ export class LineStore {
     else settle(null)
     if (this.#queue.length > 0) setImmediate(() => this.#drain())
     else this.#draining = false
+  }
+
+  /**
+   * Decides several commands in one transaction, each in its own savepoint (one that fails is
+   * rolled back alone), runs `alongside` in the same transaction (where a downstream batch ended,
+   * say), and resolves once all of it is on disk. A failure of `alongside` rolls back everything.
+   */
+  async applyBatch(actor: string, decides: Array<Decide<unknown>>, alongside: () => void): Promise<Outcome[]> {
+    if (this.checkpointer?.paused) await this.checkpointer.resumed()
+    const batch = this.db.sqlite.transaction(() => {
+      const outcomes = decides.map((decide): Outcome => {
+        try {
+          return { executed: this.#one(actor, decide, undefined) }
+        } catch (error) {
+          this.#log.forgetHead()
+          return { error }
+        }
+      })
+      alongside()
+      return outcomes
+    })
+    let outcomes: Outcome[]
+    try {
+      outcomes = batch.immediate()
+    } catch (error) {
+      this.#log.forgetHead()
+      throw error
+    }
+    if (this.walSync) await this.walSync.afterCommit()
+    for (const o of outcomes) if ('executed' in o) this.#announce(o.executed.recorded)
+    return outcomes
   }
 
   /** Called after each commit with the events it recorded (for SSE and the broker). */

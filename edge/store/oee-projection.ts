@@ -3,6 +3,7 @@ import { canonicalJson } from '../core/canonical-json.ts'
 import type { RecordedEvent } from '../core/events.ts'
 import { applyDelta, bucketsFrom, bucketUnits, countDelta, rollUp, timelineDeltas, type BucketDelta, type OeeBucket } from '../core/oee/buckets.ts'
 import type { ProductionCount } from '../core/oee/oee.ts'
+import { operatorState, type OperatorAction } from '../core/oee/operator-states.ts'
 import { machineReason } from '../core/oee/reasons.ts'
 import { timeline, type TimelineEdit } from '../core/oee/timeline.ts'
 import { MINUTE_MS } from '../core/oee/zone.ts'
@@ -10,6 +11,7 @@ import type { Sqlite } from './database.ts'
 import { bucketColumns, OeeTimelineReader } from './oee-timeline.ts'
 
 type Of<T extends RecordedEvent['type']> = Extract<RecordedEvent, { type: T }>
+type OperatorEvent = Of<'OperationStarted' | 'OperationPaused' | 'OperationResumed' | 'OperationCompleted'>
 
 /** A delta that moves no time and no stops: a count. */
 const countsOnly = (d: BucketDelta) => Object.keys(d.ms).length === 0 && Object.keys(d.stops).length === 0
@@ -58,6 +60,19 @@ export class OeeProjection {
       setThreshold: p('INSERT OR REPLACE INTO oee_settings (work_center_id, micro_stop_threshold_ms, event_seq) VALUES (?, ?, ?)'),
       clearBuckets: p('DELETE FROM oee_buckets WHERE work_center_id = ?'),
       insertReason: p('INSERT INTO reason_codes (position, code, name, parent, loss, planned, packml) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      // Operator-entered states: machine_state_log holds WorkCenterStateChanged alone, so it tells whether a machine reports states.
+      machineReports: sqlite.prepare<[string], { n: number }>('SELECT 1 AS n FROM machine_state_log WHERE work_center_id = ? LIMIT 1'),
+      machineReportedBefore: sqlite.prepare<[string, number], { n: number }>('SELECT 1 AS n FROM machine_state_log WHERE work_center_id = ? AND event_seq <> ? LIMIT 1'),
+      runWorkCenter: sqlite.prepare<[string], { work_center_id: string }>('SELECT work_center_id FROM runs WHERE id = ?'),
+      openRuns: sqlite.prepare<[string], { running: number | null; paused: number | null }>(
+        "SELECT SUM(state = 'running') AS running, SUM(state = 'paused') AS paused FROM runs WHERE work_center_id = ? AND state IN ('running', 'paused')",
+      ),
+      stateAt: sqlite.prepare<[string, number], { state: string; reason: string | null }>(
+        'SELECT state, reason FROM oee_state_changes WHERE work_center_id = ? AND at_ms <= ? ORDER BY at_ms DESC, event_seq DESC LIMIT 1',
+      ),
+      deleteChangesFrom: p('DELETE FROM oee_state_changes WHERE work_center_id = ? AND at_ms >= ?'),
+      // A pause's classification is the only one without a downtime_edits row.
+      deletePauseReasonsFrom: p('DELETE FROM downtime_classifications WHERE work_center_id = ? AND from_ms >= ? AND event_seq NOT IN (SELECT event_seq FROM downtime_edits)'),
     }
   }
 
@@ -111,7 +126,39 @@ export class OeeProjection {
     const at = Date.parse(e.occurredAt)
     // The machine's reason through the reason tree as defined at this point of the log, so a rebuild maps it the same way.
     const reason = d.stopReason === undefined ? null : machineReason(this.#read.tree(), d.stopReason)
+    if (!this.#s.machineReportedBefore.get(d.workCenterId, e.seq)) {
+      // The machine's first state: from its time on the timeline is the machine's, so the operator-entered states there go.
+      const superseded = this.#s.deleteChangesFrom.run(d.workCenterId, at).changes + this.#s.deletePauseReasonsFrom.run(d.workCenterId, at).changes
+      if (superseded > 0) {
+        this.#s.insertChange.run(e.seq, d.workCenterId, at, d.state, reason)
+        return this.#rebuildBuckets(d.workCenterId, this.#read.threshold(d.workCenterId))
+      }
+    }
     this.#edit(d.workCenterId, { kind: 'state', change: { at, state: d.state, reason, seq: e.seq } }, () => this.#s.insertChange.run(e.seq, d.workCenterId, at, d.state, reason))
+  }
+
+  /**
+   * Where no machine reports states for the work center (none has, up to this point of the log), the
+   * operators' actions are its state timeline: see operatorState. Called after the runs table has the
+   * action, so the open runs counted include it; a rebuild replays the log in order and counts the same.
+   */
+  operatorActed(e: OperatorEvent): void {
+    const workCenterId = e.type === 'OperationStarted' ? e.data.workCenterId : this.#s.runWorkCenter.get(e.data.runId)?.work_center_id
+    if (workCenterId === undefined || this.#s.machineReports.get(workCenterId)) return
+    const action: OperatorAction =
+      e.type === 'OperationStarted' ? { kind: 'started' } : e.type === 'OperationResumed' ? { kind: 'resumed' } : e.type === 'OperationPaused' ? { kind: 'paused', reason: e.data.reason } : { kind: 'completed' }
+    const open = this.#s.openRuns.get(workCenterId)
+    const next = operatorState(this.#read.tree(), action, { running: open?.running ?? 0, paused: open?.paused ?? 0 })
+    const at = Date.parse(e.occurredAt)
+    const now = this.#s.stateAt.get(workCenterId, at)
+    // The same state again records nothing, as for a machine (a pause while another run still runs).
+    if (now?.state === next.state) return
+    this.#edit(workCenterId, { kind: 'state', change: { at, state: next.state, reason: null, seq: e.seq } }, () => this.#s.insertChange.run(e.seq, workCenterId, at, next.state, null))
+    // The operator gave the reason: it classifies the stop (reason source 'operator') until the work center runs again, and a later classification still wins.
+    if (next.reason !== null) {
+      const classification = { from: at, to: null, reason: next.reason }
+      this.#edit(workCenterId, { kind: 'classification', classification }, () => this.#s.insertClassification.run(e.seq, 0, workCenterId, at, null, next.reason))
+    }
   }
 
   counted(e: Of<'MachineCounted'>): void {
@@ -227,6 +274,11 @@ export class OeeProjection {
   thresholdSet(e: Of<'MicroStopThresholdSet'>): void {
     const { workCenterId, thresholdMs } = e.data
     this.#s.setThreshold.run(workCenterId, thresholdMs, e.seq)
+    this.#rebuildBuckets(workCenterId, thresholdMs)
+  }
+
+  /** A work center's buckets anew from its whole timeline and counts. */
+  #rebuildBuckets(workCenterId: string, thresholdMs: number): void {
     this.#s.clearBuckets.run(workCenterId)
     const all = this.#read.everything(workCenterId)
     const minutes = bucketsFrom(timeline(all.changes, all.classifications), all.counts, thresholdMs)

@@ -1,9 +1,11 @@
-// The OEE projection against a real SQLite file: random late, out-of-order and same-instant state changes, counts and classifications give the raw computation's OEE, and a rebuild's tables.
+// The OEE projection against a real SQLite file: random late, out-of-order and same-instant state changes, counts and classifications (a machine's, or operators' where none reports) give the raw computation's OEE, and a rebuild's tables.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { loadConfig } from '../config.ts'
+import { completeOperation } from '../core/completion.ts'
+import { pauseOperation, resumeOperation, startOperation } from '../core/execution.ts'
 import { recordMachineCount, recordMachineState } from '../core/machine.ts'
 import { defineEquipment } from '../core/master-data.ts'
 import type { MachineState } from '../core/model.ts'
@@ -13,6 +15,7 @@ import { classifyStop } from '../core/oee/downtime.ts'
 import { oeeByShift } from '../core/oee/grouping.ts'
 import { computeOee, type ProductionCount } from '../core/oee/oee.ts'
 import { timeline, type Classification, type StateChange } from '../core/oee/timeline.ts'
+import { seedDemoLine } from '../demo.ts'
 import { buildGateway } from '../gateway.ts'
 import type { Decide } from './line-store.ts'
 import { OeeQueries } from './oee-queries.ts'
@@ -120,5 +123,91 @@ for (const seed of [1, 2, 3]) {
     const again = dumpProjections(sqlite)
     rebuildProjections(sqlite)
     t.same(dumpProjections(sqlite), again, 'and a rebuild agrees')
+  })
+}
+
+// Operators at a work center without a machine, until a machine's late first state takes over from its time on.
+for (const seed of [4, 5]) {
+  t.test(`seed ${seed}: operator states, then a machine that starts reporting late`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'takt-oee-store-'))
+    const gw = buildGateway(loadConfig({ env: { TAKT_DATA_DIR: dir, TAKT_LOG_LEVEL: 'silent' } }))
+    t.teardown(() => {
+      gw.close()
+      rmSync(dir, { recursive: true, force: true })
+    })
+    await seedDemoLine(gw, new Date(START))
+    const sqlite = gw.store.db.sqlite
+    const run = <R>(decide: Decide<R>, at: number) => {
+      const done = gw.store.execute('person:ana', decide, new Date(at).toISOString())
+      if (!done.ok) throw new Error(done.rejection.message)
+      return done.result
+    }
+    run(() => defineShiftCalendar(calendar), START)
+    run((v) => assignShiftCalendar(v, new Set(['berlin']), 'L1', 'berlin'), START)
+
+    const next = random(seed)
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!
+    const serials = ['PO-1001', 'PO-1002'].flatMap((id) => gw.store.view.order(id)!.serials)
+    const open: { runId: string; paused: boolean }[] = []
+    const reasons = ['failure.tooling', 'Changeover', 'planned.break', 'wiped the sensor', 'small_stop.jam']
+    const machineAt = START + 24 * HOUR
+    let at = START + 5 * HOUR
+    let machineOn = false
+    let superseded = 0
+    const operatorStatesFrom = sqlite.prepare<[number], { n: number }>(`SELECT COUNT(*) AS n FROM oee_state_changes WHERE work_center_id = 'WC-PRESS' AND at_ms >= ?`)
+    for (let i = 0; i < 200 && at < START + 47 * HOUR; i++) {
+      at += Math.floor(next() * 40 * 60_000) + (next() < 0.2 ? 0 : 1000)
+      // The machine's first state arrives after two of the operators' states that are later than it.
+      if (!machineOn && operatorStatesFrom.get(machineAt)!.n >= 2) {
+        machineOn = true
+        superseded = operatorStatesFrom.get(machineAt)!.n
+        for (let m = machineAt; m < at + 4 * HOUR; m += Math.floor(next() * 20 * 60_000) + 1000) {
+          gw.store.execute('device:press', (v) => recordMachineState(v, 'WC-PRESS', v.workCenterState('WC-PRESS') === 'running' ? pick(['down', 'idle', 'setup'] as const) : 'running', 'test'), new Date(m).toISOString())
+        }
+      }
+      const running = open.filter((r) => !r.paused)
+      const paused = open.filter((r) => r.paused)
+      const possible = [...(serials.length > 0 && open.length < 3 ? ['start'] : []), ...(running.length ? ['pause', 'complete', 'complete'] : []), ...(paused.length ? ['resume'] : [])]
+      if (possible.length === 0) break
+      const action = pick(possible)
+      if (action === 'start') {
+        const unitSerial = serials.shift()!
+        open.push({ runId: run((v, ctx) => startOperation(v, { orderId: unitSerial.slice(0, 7), opSeq: 10, unitSerial, quantity: null, operatorId: 'ana', workCenterId: 'WC-PRESS' }, ctx), at).runId, paused: false })
+      } else if (action === 'pause') {
+        const r = pick(running)
+        run((v) => pauseOperation(v, r.runId, pick(reasons)), at)
+        r.paused = true
+      } else if (action === 'resume') {
+        const r = pick(paused)
+        run((v) => resumeOperation(v, r.runId), at)
+        r.paused = false
+      } else {
+        const r = pick(running)
+        const scrap = next() < 0.2
+        const cmd = { runId: r.runId, good: scrap ? 0 : 1, scrap: scrap ? 1 : 0, scrapReasons: scrap ? [{ reason: 'reject.dimension', quantity: 1 }] : [], consumptions: [{ lotId: 'STEEL-0001', quantity: 0.5 }], measurements: [{ name: 'thickness', value: 2, unit: 'mm' }] }
+        run((v, ctx) => completeOperation(v, cmd, ctx), at)
+        open.splice(open.indexOf(r), 1)
+      }
+    }
+    t.ok(machineOn && superseded >= 2, `the machine came, after ${superseded} operator states later than its first`)
+
+    const changes = (sqlite.prepare(`SELECT at_ms, event_seq, state FROM oee_state_changes WHERE work_center_id = 'WC-PRESS' ORDER BY event_seq`).all() as { at_ms: number; event_seq: number; state: MachineState }[]).map((r) => ({ at: r.at_ms, state: r.state, reason: null, seq: r.event_seq }))
+    const operatorRows = sqlite.prepare(`SELECT COUNT(*) AS n, MAX(c.at_ms) AS last FROM oee_state_changes c LEFT JOIN machine_state_log m ON m.event_seq = c.event_seq WHERE c.work_center_id = 'WC-PRESS' AND m.event_seq IS NULL`).get() as { n: number; last: number }
+    t.ok(operatorRows.n > 20, `${operatorRows.n} states from the operators`)
+    t.ok(operatorRows.last < machineAt, 'none from the machine’s first state on')
+    const counts: ProductionCount[] = (sqlite.prepare(`SELECT at_ms, good, reject, ideal_cycle_time_s, scrap_reason FROM oee_counts WHERE work_center_id = 'WC-PRESS' ORDER BY event_seq, idx`).all() as { at_ms: number; good: number; reject: number; ideal_cycle_time_s: number | null; scrap_reason: string | null }[]).map((r) => ({ at: r.at_ms, good: r.good, reject: r.reject, idealCycleTimeS: r.ideal_cycle_time_s, ...(r.scrap_reason === null ? {} : { scrapReason: r.scrap_reason }) }))
+    const classifications: Classification[] = (sqlite.prepare(`SELECT from_ms, to_ms, reason FROM downtime_classifications WHERE work_center_id = 'WC-PRESS' ORDER BY event_seq, idx`).all() as { from_ms: number; to_ms: number | null; reason: string }[]).map((c) => ({ from: c.from_ms, to: c.to_ms, reason: c.reason }))
+    t.ok(classifications.length > 0, `${classifications.length} pauses with a reason the tree knows`)
+    const queries = new OeeQueries(sqlite)
+    const now = START + 48 * HOUR + HOUR
+    const raw = { periods: plannedPeriods(calendar, START, START + 48 * HOUR), intervals: timeline(changes, classifications, now), counts, workCenterRatedCycleTimeS: 20, microStopThresholdMs: 120_000, reasons: queries.read.tree() }
+    const range = { from: START, to: START + 48 * HOUR, now }
+    const wc = queries.workCenter('WC-PRESS')!
+    t.same(queries.workCenterOee(wc, range), computeOee(raw), 'the buckets give the raw computation')
+    t.same(queries.workCenterOee(wc, range, 'shift'), oeeByShift(raw), 'every shift too')
+
+    const live = dumpProjections(sqlite)
+    rebuildProjections(sqlite)
+    t.same(dumpProjections(sqlite), live, 'a rebuild from the log gives the very tables')
   })
 }

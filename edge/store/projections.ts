@@ -88,6 +88,11 @@ export class Projections {
     const insertNc = s(
       `INSERT INTO nonconformances (id, order_id, op_seq, unit_serial, run_id, reason, state, opened_at, opened_by) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)`,
     )
+    const dispositionNc = s(`UPDATE nonconformances SET state = 'dispositioned', disposition = ?, dispositioned_at = ?, dispositioned_by = ? WHERE id = ?`)
+    // A corrected measurement shows its corrected value; the original stays in the log (AsBuiltCorrected).
+    const correctMeasurement = s(
+      'UPDATE measurements SET value = @v, within_limits = ((lower IS NULL OR @v >= lower) AND (upper IS NULL OR @v <= upper)) WHERE event_seq = @seq',
+    )
     const insertRefusal = s(
       'INSERT INTO refusals (event_seq, run_id, order_id, op_seq, lot_id, quantity, code, reason, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )
@@ -144,10 +149,17 @@ export class Projections {
         insertRun.run(d.runId, d.orderId, d.opSeq, d.unitSerial, d.quantity, d.workCenterId, d.operatorId, e.occurredAt, e.seq)
         opStarted.run(d.quantity, e.occurredAt, d.orderId, d.opSeq)
         orderStarted.run(e.occurredAt, d.orderId)
+        oee.operatorActed(e)
       },
-      OperationPaused: (e) => setRunState.run('paused', e.data.runId),
+      OperationPaused: (e) => {
+        setRunState.run('paused', e.data.runId)
+        oee.operatorActed(e)
+      },
       OperationClosed: (e) => closeOp.run(e.occurredAt, e.data.orderId, e.data.opSeq),
-      OperationResumed: (e) => setRunState.run('running', e.data.runId),
+      OperationResumed: (e) => {
+        setRunState.run('running', e.data.runId)
+        oee.operatorActed(e)
+      },
       OperationCompleted: (e) => {
         const d = e.data
         runCompleted.run(e.occurredAt, d.good, d.scrap, JSON.stringify(d.scrapReasons), d.runId)
@@ -155,6 +167,7 @@ export class Projections {
         oee.operatorCompleted(e)
         const done = bool(d.operationCompleted)
         opCompleted.run(d.good, d.scrap, done, done, e.occurredAt, d.orderId, d.opSeq)
+        oee.operatorActed(e)
         if (d.unitSerial !== null) {
           if (d.scrap > 0) setUnitState.run('scrapped', d.unitSerial)
           else if (lastOpSeq.get(d.orderId)?.seq === d.opSeq) setUnitState.run('completed', d.unitSerial)
@@ -177,6 +190,12 @@ export class Projections {
       NonconformanceOpened: (e) => {
         const d = e.data
         insertNc.run(d.ncId, d.orderId, d.opSeq, d.unitSerial, d.runId, d.reason, e.occurredAt, e.actor)
+      },
+      NonconformanceDispositioned: (e) => dispositionNc.run(e.data.disposition, e.occurredAt, e.actor, e.data.ncId),
+      RecordSigned: () => {},
+      PersonDeactivated: () => {},
+      AsBuiltCorrected: ({ data: d }) => {
+        if (d.correctsType === 'MeasurementRecorded' && d.field === 'value' && typeof d.to === 'number') correctMeasurement.run({ v: d.to, seq: d.correctsSeq })
       },
       UnitHeld: (e) => setUnitHold.run(1, e.data.reason, e.data.serial),
       UnitHoldReleased: (e) => setUnitHold.run(0, null, e.data.serial),

@@ -241,6 +241,10 @@ export const nonconformances = sqliteTable('nonconformances', {
   state: text('state').notNull(),
   openedAt: text('opened_at').notNull(),
   openedBy: text('opened_by').notNull(),
+  /** How quality decided to deal with it (NonconformanceDispositioned); null while open. */
+  disposition: text('disposition'),
+  dispositionedAt: text('dispositioned_at'),
+  dispositionedBy: text('dispositioned_by'),
 })
 
 export const workCenterStates = sqliteTable('work_center_states', {
@@ -294,7 +298,35 @@ export const refusals = sqliteTable('refusals', {
 export const credentials = sqliteTable('credentials', {
   personId: text('person_id').primaryKey(),
   passwordHash: text('password_hash').notNull(),
+  /** When the password was set: its age counts from here (21 CFR 11.300(b)). */
   updatedAt: text('updated_at').notNull(),
+  /** Wrong passwords in a row, at login and at signing; reset by a right one. */
+  failedAttempts: integer('failed_attempts').notNull().default(0),
+  lockedUntil: text('locked_until'),
+  /** Set by an administrator: the person must choose their own at the next login (accounts.changeAdminSetPasswords). */
+  changeRequired: integer('change_required', { mode: 'boolean' }).notNull().default(false),
+})
+
+/** Hashes of a person's earlier passwords, so that a new one cannot repeat the last few. */
+export const passwordHistory = sqliteTable(
+  'password_history',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    personId: text('person_id').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    setAt: text('set_at').notNull(),
+  },
+  (t) => [index('password_history_person').on(t.personId, t.id)],
+)
+
+/** Terminals allowed to act (21 CFR 11.10(h)): an action names its terminal in the X-Takt-Terminal header. */
+export const terminals = sqliteTable('terminals', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  location: text('location').notNull(),
+  active: integer('active', { mode: 'boolean' }).notNull(),
+  registeredAt: text('registered_at').notNull(),
+  registeredBy: text('registered_by').notNull(),
 })
 
 export const apiTokens = sqliteTable('api_tokens', {
@@ -310,6 +342,10 @@ export const sessions = sqliteTable('sessions', {
   tokenHash: text('token_hash').primaryKey(),
   personId: text('person_id').notNull(),
   expiresAt: text('expires_at').notNull(),
+  /** How the session was opened, 'password' or 'badge': what a signature must repeat (21 CFR 11.200(a)). */
+  method: text('method').notNull().default('password'),
+  /** The session's first electronic signature; later ones need only the secret component. */
+  firstSignedAt: text('first_signed_at'),
 })
 
 export const idempotencyKeys = sqliteTable(
@@ -509,6 +545,17 @@ export const oeeBuckets = sqliteTable(
 )
 
 /** The projection tables, in the order a rebuild clears and compares them. */
+/**
+ * Where each downstream shape stands (handle and offset of the last batch applied), written in the
+ * batch's own transaction: after a restart the follower continues exactly there.
+ */
+export const shapeState = sqliteTable('shape_state', {
+  shape: text('shape').primaryKey(),
+  handle: text('handle').notNull(),
+  offset: text('offset').notNull(),
+  updatedAt: text('updated_at').notNull(),
+})
+
 export const projectionTables = [
   'equipment',
   'materials',

@@ -1,16 +1,46 @@
-// Login for people, API tokens for integrations, passwords set by an administrator.
-import { guard } from '../auth.ts'
-import type { Api, ApiDeps } from '../context.ts'
-import { ProblemError } from '../problem.ts'
+// Login for people (password rules, expiry, lockout), API tokens for integrations, passwords set by an administrator, deactivation, terminals.
+import { z } from '@hono/zod-openapi'
+import { accept } from '../../core/decision.ts'
+import { event } from '../../core/events.ts'
+import { definePerson } from '../../core/master-data.ts'
+import { actorOf, guard } from '../auth.ts'
+import { command, type Api, type ApiDeps } from '../context.ts'
+import { ProblemError, problem } from '../problem.ts'
 import { declare, valid } from '../route.ts'
 import * as S from '../schemas.ts'
 
+const Login = z
+  .strictObject({
+    username: S.Login.shape.username,
+    password: S.Login.shape.password,
+    newPassword: z.string().min(1).max(200).optional().describe('A new password, replacing the current one at this login: required once the current one has expired'),
+  })
+  .openapi('PasswordLogin')
+
+const TerminalBody = z
+  .strictObject({ name: z.string().min(1).max(200), location: z.string().min(1).max(200), active: z.boolean().default(true) })
+  .openapi('Terminal')
+
+const Deactivation = z.strictObject({ reason: z.string().min(1).max(1000) }).openapi('Deactivation')
+
 export function accountRoutes(app: Api, deps: ApiDeps): void {
-  app.openapi(declare({ method: 'post', path: '/api/v1/auth/login', tag: 'Accounts', summary: 'Log in with user id and password; returns a bearer session token', body: S.Login, anonymous: true }), async (c) => {
-    const { username, password } = valid(c, 'json', S.Login)
-    const session = await deps.accounts.login(username, password, deps.clock.now())
-    if (!session) throw new ProblemError(401, 'login_failed', 'The user id or the password is wrong, or the account is inactive.')
-    return c.json(session, 200)
+  app.openapi(declare({ method: 'post', path: '/api/v1/auth/login', tag: 'Accounts', summary: 'Log in with user id and password (and a new password when it expired); returns a bearer session token', body: Login, anonymous: true }), async (c) => {
+    const { username, password, newPassword } = valid(c, 'json', Login)
+    const now = deps.clock.now()
+    const login = await deps.accounts.login(username, password, now, newPassword)
+    if (login.ok) return c.json(login.session, 200)
+    if (login.why === 'locked') {
+      const seconds = Math.max(1, Math.ceil((Date.parse(login.until) - now.getTime()) / 1000))
+      const locked = problem(c, new ProblemError(429, 'account_locked', `This account is locked after too many wrong passwords; try again in ${Math.ceil(seconds / 60)} min, or ask an administrator.`, { lockedUntil: login.until }))
+      locked.headers.set('retry-after', String(seconds))
+      return locked
+    }
+    if (login.why === 'expired') {
+      const why = login.cause === 'reset' ? 'was set by an administrator' : 'has expired'
+      throw new ProblemError(403, 'password_change_required', `The password ${why}: log in again with newPassword to set your own.`, { errors: [{ path: 'json.newPassword', message: `required: the password ${why}` }] })
+    }
+    if (login.why === 'refused') throw new ProblemError(422, login.code, login.message, { errors: [{ path: 'json.newPassword', message: login.message }] })
+    throw new ProblemError(401, 'login_failed', 'The user id or the password is wrong, or the account is inactive.')
   })
 
   app.openapi(declare({ method: 'post', path: '/api/v1/auth/logout', tag: 'Accounts', summary: 'End this session' }), (c) => {
@@ -26,8 +56,37 @@ export function accountRoutes(app: Api, deps: ApiDeps): void {
     const { id } = valid(c, 'param', S.PathId)
     const { password } = valid(c, 'json', S.Password)
     if (!deps.store.view.person(id)) throw new ProblemError(404, 'not_found', `There is no person '${id}'; define the person first.`)
-    await deps.accounts.setPassword(id, password, deps.clock.now())
+    const set = await deps.accounts.setPassword(id, password, deps.clock.now())
+    if (!set.ok) throw new ProblemError(422, set.code, set.message, { errors: [{ path: 'json.password', message: set.message }] })
     return c.json({ personId: id, passwordSet: true }, 200)
+  })
+
+  // 21 CFR 11.300: an account is never deleted, so that its id is never reused and its history stays readable.
+  app.openapi(declare({ method: 'post', path: '/api/v1/people/{id}/deactivate', tag: 'Accounts', summary: 'Deactivate a person: no more logins or signatures, their records stay', params: S.PathId, body: Deactivation, response: S.Accepted }), async (c) => {
+    guard(c, ['admin'])
+    const { id } = valid(c, 'param', S.PathId)
+    const { reason } = valid(c, 'json', Deactivation)
+    const person = deps.store.view.person(id)
+    if (!person) throw new ProblemError(404, 'not_found', `There is no person '${id}'.`)
+    if (!person.active) throw new ProblemError(409, 'already_inactive', `${person.name} is already deactivated.`)
+    const { seq } = await command(deps, c, (view) => {
+      const defined = definePerson(view, { ...person, active: false })
+      return defined.ok ? accept([...defined.events, event('PersonDeactivated', `person/${id}`, { personId: id, reason })], null) : defined
+    })
+    const sessionsEnded = deps.accounts.endSessionsOf(id)
+    return c.json({ seq, personId: id, active: false, sessionsEnded }, 200)
+  })
+
+  app.openapi(declare({ method: 'put', path: '/api/v1/terminals/{id}', tag: 'Accounts', summary: 'Register (or retire, active: false) a terminal that may name itself in X-Takt-Terminal', params: S.PathId, body: TerminalBody }), (c) => {
+    guard(c, ['admin'])
+    const { id } = valid(c, 'param', S.PathId)
+    const body = valid(c, 'json', TerminalBody)
+    return c.json(deps.accounts.terminals.register({ id, ...body }, actorOf(c.get('principal')), deps.clock.now()), 200)
+  })
+
+  app.openapi(declare({ method: 'get', path: '/api/v1/terminals', tag: 'Accounts', summary: 'Registered terminals' }), (c) => {
+    guard(c, ['admin', 'quality'])
+    return c.json({ items: deps.accounts.terminals.list() }, 200)
   })
 
   app.openapi(declare({ method: 'post', path: '/api/v1/tokens', tag: 'Accounts', summary: 'Create an API token (shown once)', body: S.NewToken, status: 201 }), (c) => {

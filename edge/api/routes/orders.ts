@@ -9,10 +9,23 @@ import { command, type Api, type ApiDeps } from '../context.ts'
 import { ProblemError } from '../problem.ts'
 import { declare, valid } from '../route.ts'
 import * as S from '../schemas.ts'
+import { z } from '@hono/zod-openapi'
+import type { SignedAction } from '../../core/signatures.ts'
+import { AuditQueries } from '../../store/audit-queries.ts'
+import { SignatureInput, signedCommand, signerFor } from './signatures.ts'
 
 const readers = ['operator', 'lead', 'quality', 'maintenance', 'integration'] as const
 
-type Transition = { name: string; summary: string; roles: readonly S.RoleName[]; reason: boolean; decide: (view: LineView, id: string, reason: string) => Decision<unknown> }
+type Transition = { name: string; summary: string; roles: readonly S.RoleName[]; reason: boolean; signed?: SignedAction; decide: (view: LineView, id: string, reason: string) => Decision<unknown> }
+
+const SignedOnly = z.strictObject({ signature: SignatureInput.optional() }).openapi('SignedAction')
+
+/** The body of a signable transition without a reason may be left out: it carries only the signature. */
+function optionalBody<T extends ReturnType<typeof declare>>(route: T): T {
+  const request = route.request as { body?: { required: boolean } }
+  if (request.body) request.body.required = false
+  return route
+}
 
 const transitions: Transition[] = [
   { name: 'release', summary: 'Release an order to production', roles: ['lead', 'integration'], reason: false, decide: (v, id) => releaseOrder(v, id) },
@@ -20,10 +33,12 @@ const transitions: Transition[] = [
   { name: 'hold', summary: 'Put an order on hold', roles: ['lead', 'quality'], reason: true, decide: (v, id, r) => holdOrder(v, id, r) },
   { name: 'release-hold', summary: 'Release an order from hold', roles: ['lead', 'quality'], reason: true, decide: (v, id, r) => releaseOrderHold(v, id, r) },
   { name: 'cancel', summary: 'Cancel an order that has not started', roles: ['lead', 'integration'], reason: true, decide: (v, id, r) => cancelOrder(v, id, r) },
-  { name: 'close', summary: 'Close a completed order', roles: ['lead', 'quality'], reason: false, decide: (v, id) => closeOrder(v, id) },
+  { name: 'close', summary: 'Close a completed order (signed, when configured or given)', roles: ['lead', 'quality'], reason: false, signed: 'order-close', decide: (v, id) => closeOrder(v, id) },
 ]
 
 export function orderRoutes(app: Api, deps: ApiDeps): void {
+  const audit = new AuditQueries(deps.store.db.sqlite)
+  const operatorsOf = deps.store.db.sqlite.prepare<[string], string>('SELECT DISTINCT operator_id FROM runs WHERE order_id = ?').pluck()
   app.openapi(declare({ method: 'post', path: '/api/v1/orders', tag: 'Orders', summary: 'Create or update an order (idempotent on its ERP number)', body: S.OrderRequest, status: 201, response: S.Accepted }), async (c) => {
     guard(c, ['integration', 'lead'])
     const req = valid(c, 'json', S.OrderRequest)
@@ -52,20 +67,26 @@ export function orderRoutes(app: Api, deps: ApiDeps): void {
     const operations = deps.store.view.operations(id)
     const u = tables.units
     const units = deps.store.db.orm.select({ serial: u.serial, state: u.state, held: u.held, holdReason: u.holdReason }).from(u).where(orm.eq(u.orderId, id)).orderBy(orm.asc(u.serial)).all()
-    return c.json({ ...order, operations, units, wip: deps.queries.wipOfOrder(order, deps.clock.now()) }, 200)
+    return c.json({ ...order, operations, units, wip: deps.queries.wipOfOrder(order, deps.clock.now()), signatures: audit.signaturesOf(`order/${id}`) }, 200)
   })
 
   for (const t of transitions) {
-    app.openapi(
-      declare({ method: 'post', path: `/api/v1/orders/{id}/${t.name}`, tag: 'Orders', summary: t.summary, params: S.PathId, ...(t.reason ? { body: S.Reason } : {}), response: S.Accepted }),
-      async (c) => {
-        guard(c, t.roles)
-        const { id } = valid(c, 'param', S.PathId)
-        const reason = t.reason ? valid(c, 'json', S.Reason).reason : ''
-        const { result, seq } = await command(deps, c, (view) => t.decide(view, id, reason))
-        return c.json({ seq, ...(result && typeof result === 'object' ? result : {}) }, 200)
-      },
-    )
+    const body = t.reason ? { body: S.Reason } : t.signed ? { body: SignedOnly } : {}
+    const route = declare({ method: 'post', path: `/api/v1/orders/{id}/${t.name}`, tag: 'Orders', summary: t.summary, params: S.PathId, ...body, response: S.Accepted })
+    app.openapi(t.signed && !t.reason ? optionalBody(route) : route, async (c) => {
+      guard(c, t.roles)
+      const { id } = valid(c, 'param', S.PathId)
+      const reason = t.reason ? valid(c, 'json', S.Reason).reason : ''
+      if (t.signed) {
+        const { signature } = valid(c, 'json', SignedOnly)
+        if (!deps.store.view.order(id)) throw new ProblemError(404, 'not_found', `There is no order '${id}'.`)
+        const signing = await signerFor(deps, c, t.signed, signature, () => operatorsOf.all(id))
+        const { seq } = await signedCommand(deps, c, signing, (view) => t.decide(view, id, reason))
+        return c.json({ seq }, 200)
+      }
+      const { result, seq } = await command(deps, c, (view) => t.decide(view, id, reason))
+      return c.json({ seq, ...(result && typeof result === 'object' ? result : {}) }, 200)
+    })
   }
 
   app.openapi(declare({ method: 'get', path: '/api/v1/work-centers/{id}/dispatch-list', tag: 'Dispatch', summary: 'The dispatch list of a work center', params: S.PathId }), (c) => {

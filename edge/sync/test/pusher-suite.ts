@@ -16,18 +16,10 @@ import { startGateway } from '../../main.ts'
 import { systemClock } from '../../store/ids.ts'
 import type { LineStore } from '../../store/line-store.ts'
 import { SyncPusher, type SyncOptions, type SyncStatus } from '../pusher.ts'
+import { until } from '../../../test/helpers/until.ts'
 
 const adminToken = 'cloud-test-admin-token-0123456789'
 const silentLog = { info() {}, warn() {}, error() {} }
-
-/** Waits for a condition the pusher reaches by itself; a deadline, not a speed assertion: it fails only if the state is never reached. */
-async function until(what: string, check: () => boolean | Promise<boolean>, limitMs = 90_000): Promise<void> {
-  const deadline = Date.now() + limitMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`never reached: ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 interface Central {
   test: TestDatabase
