@@ -10,6 +10,7 @@ import { applyPush, pushBody, readHead } from './ingest.ts'
 import { wipByLine } from './projection.ts'
 import { parseShapeRequest, resetShapes, serveShape, ShapeNotifier } from './shapes.ts'
 import { verifyStoredChain } from './verify.ts'
+import { registerCentralRoutes } from './central-routes.ts'
 import * as schema from './schema.ts'
 
 export interface CloudLog {
@@ -229,6 +230,7 @@ export function buildCloudApi(db: CloudDatabase, options: CloudOptions) {
     }
   })
 
+  registerCentralRoutes(app, db)
   app.notFound((c) => problem(c, 404, 'route.not-found', `no route ${c.req.method} ${c.req.path}`))
   return app
 }

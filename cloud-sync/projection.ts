@@ -1,8 +1,11 @@
-// The first central projection: each line's orders with state and quantities, folded from the pushed events.
+// Central projections: each line's orders with state and quantities, and foldBatch, which folds a pushed batch into every central projection.
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { StoredEvent } from '../edge/store/event-log.ts'
 import type { CloudOrm } from './database.ts'
 import * as schema from './schema.ts'
+import { foldAsBuilt } from './projections/as-built.ts'
+import { parseCentral, touchesAsBuilt, touchesOee } from './projections/central-event.ts'
+import { foldOee } from './projections/oee-fold.ts'
 
 type OrderRow = typeof schema.orders.$inferInsert
 
@@ -81,6 +84,14 @@ function applyToOrder(rows: Map<string, OrderRow>, gatewayId: string, e: StoredE
  */
 export async function foldBatch(orm: CloudOrm, gatewayId: string, batch: StoredEvent[]): Promise<void> {
   await foldOrders(orm, gatewayId, batch)
+  const central = parseCentral(batch)
+  // Most batches hold neither (definitions, order releases): then these folds cost no statement at all.
+  // OEE first: it stores the orders' operations, which tell as-built which operation completes a unit.
+  if (central.some(touchesOee)) await foldOee(orm, gatewayId, central)
+  if (central.some(touchesAsBuilt)) {
+    const [g] = await orm.select({ lineId: schema.gateways.lineId }).from(schema.gateways).where(eq(schema.gateways.id, gatewayId))
+    await foldAsBuilt(orm, gatewayId, g?.lineId ?? null, central)
+  }
 }
 
 /** Reads the orders a batch touches, folds the batch into them, writes them back: a few statements per batch, not one per event. */

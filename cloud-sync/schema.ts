@@ -1,5 +1,5 @@
 // The central replica's PostgreSQL schema (drizzle): gateways and their credentials, every line's event log, central projections.
-import { bigint, bigserial, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core'
+import { bigint, bigserial, boolean, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core'
 
 /** A gateway provisioned centrally: its token is stored only as a SHA-256 hash; its chain head is where the next push must continue. */
 export const gateways = pgTable('gateways', {
@@ -95,3 +95,156 @@ export const cloudSettings = pgTable('cloud_settings', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 })
+
+// Central projections of as-built, genealogy and OEE (cloud-sync/projections/): folded from `events` in each batch's transaction, rebuilt from it alone.
+
+/** As-built across lines: what lot or unit went into what unit or lot, where. Genealogy walks these rows; lot ids are plant-wide. */
+export const centralConsumptions = pgTable(
+  'central_consumptions',
+  {
+    gatewayId: text('gateway_id').notNull().references(() => gateways.id),
+    eventId: text('event_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    lineId: text('line_id'),
+    orderId: text('order_id').notNull(),
+    opSeq: integer('op_seq').notNull(),
+    runId: text('run_id').notNull(),
+    producedKind: text('produced_kind').notNull(),
+    producedId: text('produced_id').notNull(),
+    consumedKind: text('consumed_kind').notNull(),
+    consumedId: text('consumed_id').notNull(),
+    materialId: text('material_id').notNull(),
+    quantity: doublePrecision('quantity').notNull(),
+    at: text('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.gatewayId, t.eventId] }), index('central_consumptions_consumed').on(t.consumedKind, t.consumedId), index('central_consumptions_produced').on(t.producedKind, t.producedId)],
+)
+
+/** Serialized units of every line with their state (in_process, completed, scrapped, consumed) and hold. */
+export const centralUnits = pgTable(
+  'central_units',
+  {
+    gatewayId: text('gateway_id').notNull().references(() => gateways.id),
+    serial: text('serial').notNull(),
+    lineId: text('line_id'),
+    orderId: text('order_id').notNull(),
+    state: text('state').notNull(),
+    held: boolean('held').notNull().default(false),
+    holdReason: text('hold_reason'),
+    updatedSeq: bigint('updated_seq', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.gatewayId, t.serial] }), index('central_units_serial').on(t.serial)],
+)
+
+/** Output lots an order produced (OutputLotProduced, summed): where a lot consumed on another line came from. */
+export const centralLots = pgTable(
+  'central_lots',
+  {
+    gatewayId: text('gateway_id').notNull().references(() => gateways.id),
+    lotId: text('lot_id').notNull(),
+    lineId: text('line_id'),
+    orderId: text('order_id').notNull(),
+    materialId: text('material_id').notNull(),
+    quantity: doublePrecision('quantity').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.gatewayId, t.lotId] }), index('central_lots_lot').on(t.lotId)],
+)
+
+/** Each order's operations as created: the work center and ideal cycle time a count is measured against. */
+export const centralOperations = pgTable(
+  'central_operations',
+  {
+    gatewayId: text('gateway_id').notNull().references(() => gateways.id),
+    orderId: text('order_id').notNull(),
+    opSeq: integer('op_seq').notNull(),
+    workCenterId: text('work_center_id').notNull(),
+    productId: text('product_id').notNull(),
+    idealCycleTimeS: doublePrecision('ideal_cycle_time_s'),
+  },
+  (t) => [primaryKey({ columns: [t.gatewayId, t.orderId, t.opSeq] })],
+)
+
+/** Started runs: which operation a machine count belongs to, whether a machine counted it (then the operator's completion does not count again), and their state. */
+export const centralRuns = pgTable(
+  'central_runs',
+  {
+    gatewayId: text('gateway_id').notNull().references(() => gateways.id),
+    runId: text('run_id').notNull(),
+    orderId: text('order_id').notNull(),
+    opSeq: integer('op_seq').notNull(),
+    workCenterId: text('work_center_id').notNull(),
+    /** running, paused or completed: the open runs are the work center's state where no machine reports one. */
+    state: text('state').notNull().default('running'),
+    machineCounted: boolean('machine_counted').notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.gatewayId, t.runId] })],
+)
+
+/** Work centers seen in OEE data or defined, with their rated cycle time and micro-stop threshold. */
+export const centralWorkCenters = pgTable(
+  'central_work_centers',
+  {
+    gatewayId: text('gateway_id').notNull().references(() => gateways.id),
+    workCenterId: text('work_center_id').notNull(),
+    ratedCycleTimeS: doublePrecision('rated_cycle_time_s'),
+    microStopThresholdMs: bigint('micro_stop_threshold_ms', { mode: 'number' }),
+    /** A machine has reported its states: from then on they are the timeline, not the operators' actions. */
+    machineReports: boolean('machine_reports').notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.gatewayId, t.workCenterId] })],
+)
+
+/** A gateway's reason tree (ReasonCodesDefined) as JSON; none means the shipped default tree. */
+export const centralReasonCodes = pgTable('central_reason_codes', {
+  gatewayId: text('gateway_id').primaryKey().references(() => gateways.id),
+  reasons: text('reasons').notNull(),
+})
+
+/** The central state timeline: machine-reported changes (WorkCenterStateChanged), or the operators' actions where no machine reports. */
+export const centralStateChanges = pgTable(
+  'central_state_changes',
+  {
+    gatewayId: text('gateway_id').notNull().references(() => gateways.id),
+    eventId: text('event_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    workCenterId: text('work_center_id').notNull(),
+    atMs: bigint('at_ms', { mode: 'number' }).notNull(),
+    state: text('state').notNull(),
+    reason: text('reason'),
+  },
+  (t) => [primaryKey({ columns: [t.gatewayId, t.eventId] }), index('central_state_changes_time').on(t.gatewayId, t.workCenterId, t.atMs)],
+)
+
+/** Production counts (machine counts, and operator completions where no machine counted the run). */
+export const centralCounts = pgTable(
+  'central_counts',
+  {
+    gatewayId: text('gateway_id').notNull().references(() => gateways.id),
+    eventId: text('event_id').notNull(),
+    idx: integer('idx').notNull(),
+    workCenterId: text('work_center_id').notNull(),
+    atMs: bigint('at_ms', { mode: 'number' }).notNull(),
+    good: doublePrecision('good').notNull(),
+    reject: doublePrecision('reject').notNull(),
+    idealCycleTimeS: doublePrecision('ideal_cycle_time_s'),
+    productId: text('product_id'),
+    orderId: text('order_id'),
+    scrapReason: text('scrap_reason'),
+  },
+  (t) => [primaryKey({ columns: [t.gatewayId, t.eventId, t.idx] }), index('central_counts_time').on(t.gatewayId, t.workCenterId, t.atMs)],
+)
+
+/** OEE buckets per work center (edge/core/oee/buckets.ts: minute, quarter-hour, hour and day), so OEE over a range reads a few rows. */
+export const centralOeeBuckets = pgTable(
+  'central_oee_buckets',
+  {
+    gatewayId: text('gateway_id').notNull().references(() => gateways.id),
+    workCenterId: text('work_center_id').notNull(),
+    unit: bigint('unit', { mode: 'number' }).notNull(),
+    start: bigint('start', { mode: 'number' }).notNull(),
+    ms: text('ms').notNull(),
+    stops: text('stops').notNull(),
+    counts: text('counts').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.gatewayId, t.workCenterId, t.unit, t.start] })],
+)
