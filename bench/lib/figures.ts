@@ -37,7 +37,7 @@ export function formatValue(f: Figure): string {
 
 export function formatTarget(f: Figure): string {
   if (!f.target) return '—'
-  return `${f.target.kind === 'min' ? '≥' : '<'} ${grouped(f.target.value, 0)} ${f.unit}`
+  return `${f.target.kind === 'min' ? '≥' : '<'} ${grouped(f.target.value, Number.isInteger(f.target.value) ? 0 : f.digits)} ${f.unit}`
 }
 
 /** A plain-text table of one result, for the console. */
