@@ -2,7 +2,7 @@
 import t from 'tap'
 import { rmSync } from 'node:fs'
 import { demoBadge, demoPin } from '../../edge/demo.ts'
-import { blur, fitsWidth, launchBrowser, loginWithBadge, openPage, scan, screenshot, seriousViolations } from './helpers/browser.ts'
+import { blur, fitsWidth, launchBrowser, loginWithBadge, openPage, scan, scanUnfocused, screenshot, seriousViolations } from './helpers/browser.ts'
 import { startHmiGateway } from './helpers/hmi-gateway.ts'
 
 const gw = await startHmiGateway()
@@ -102,7 +102,7 @@ t.test('an operator runs an order end to end: badge, work center, scans, measure
   await scan(page, 'PO-7001-0001')
   await page.locator('section.run[data-state="running"]').waitFor()
   await blur(page)
-  await scan(page, 'BOLT-0001')
+  await scanUnfocused(page, 'BOLT-0001')
   await page.locator('li.requirement[data-material="BOLT-M8"][data-done="yes"]').waitFor()
   t.match(await page.locator('li.requirement[data-material="BOLT-M8"] .booked').textContent(), /BOLT-0001 \(2\)/, 'the whole need booked from one scan')
   await page.getByLabel('torque in Nm').fill('25')

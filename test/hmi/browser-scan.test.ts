@@ -2,7 +2,7 @@
 import t from 'tap'
 import { rmSync } from 'node:fs'
 import { demoBadge, demoPin } from '../../edge/demo.ts'
-import { launchBrowser, loginWithBadge, openPage } from './helpers/browser.ts'
+import { launchBrowser, loginWithBadge, openPage, scanUnfocused } from './helpers/browser.ts'
 import { startHmiGateway } from './helpers/hmi-gateway.ts'
 
 const gw = await startHmiGateway()
@@ -35,28 +35,6 @@ function watchHeldBanner(): void {
     const banner = page.document.querySelector('#scan-held')
     if (banner && !banner.hidden && banner.textContent && page.heldSeen?.at(-1) !== banner.textContent) page.heldSeen?.push(banner.textContent)
   }).observe(page.document, { childList: true, subtree: true, characterData: true, attributes: true })
-}
-
-/**
- * A scan with nothing focused, as the page's scan catcher sees it: keydowns a scanner's few
- * milliseconds apart (or, with gapMs, a person's). They are dispatched inside the page, because on a
- * loaded machine the DevTools protocol can space typed keys more, or less, than the 50 ms that tell
- * a scanner from a person.
- */
-async function scanUnfocused(page: import('playwright-core').Page, code: string, gapMs = 0): Promise<void> {
-  await page.evaluate(
-    async ({ keys, gap }) => {
-      const doc = (globalThis as unknown as { document: { activeElement: unknown; body: unknown } }).document
-      const Keyboard = (globalThis as unknown as { KeyboardEvent: new (type: string, init: object) => unknown }).KeyboardEvent
-      const target = (doc.activeElement ?? doc.body) as { dispatchEvent(e: unknown): boolean }
-      for (const key of keys) {
-        target.dispatchEvent(new Keyboard('keydown', { key, bubbles: true, cancelable: true }))
-        // A timer can only come late, never early: the gaps are at least this long.
-        if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap))
-      }
-    },
-    { keys: [...code, 'Enter'], gap: gapMs },
-  )
 }
 
 const heldSeen = (page: import('playwright-core').Page) => page.evaluate(() => (globalThis as unknown as { heldSeen: string[] }).heldSeen)

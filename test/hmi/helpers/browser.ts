@@ -78,6 +78,28 @@ export async function scan(page: Page, code: string): Promise<void> {
   await page.keyboard.press('Enter')
 }
 
+/**
+ * A scan with nothing focused, as the page's scan catcher sees it: keydowns a scanner's few
+ * milliseconds apart (or, with gapMs, a person's). They are dispatched inside the page, because on a
+ * loaded machine the DevTools protocol can space typed keys more, or less, than the 50 ms that tell
+ * a scanner from a person.
+ */
+export async function scanUnfocused(page: Page, code: string, gapMs = 0): Promise<void> {
+  await page.evaluate(
+    async ({ keys, gap }) => {
+      const doc = (globalThis as unknown as { document: { activeElement: unknown; body: unknown } }).document
+      const Keyboard = (globalThis as unknown as { KeyboardEvent: new (type: string, init: object) => unknown }).KeyboardEvent
+      const target = (doc.activeElement ?? doc.body) as { dispatchEvent(e: unknown): boolean }
+      for (const key of keys) {
+        target.dispatchEvent(new Keyboard('keydown', { key, bubbles: true, cancelable: true }))
+        // A timer can only come late, never early: the gaps are at least this long.
+        if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap))
+      }
+    },
+    { keys: [...code, 'Enter'], gap: gapMs },
+  )
+}
+
 /** The viewport is as wide as the page: nothing scrolls sideways on a phone. */
 export async function fitsWidth(page: Page): Promise<boolean> {
   return page.evaluate(() => {
