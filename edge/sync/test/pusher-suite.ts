@@ -100,7 +100,7 @@ export function pusherSuite(t: Test, backend: Backend): void {
 
     await c.cloud.stop()
     for (let i = 0; i < 5; i++) recordOrder(store, `PO-${i}`, 10 + i, { done: i % 2 === 0 })
-    recordFiller(store, 3000, 100, 'B')
+    recordFiller(store, 100_000, 500, 'B')
     const local = store.head()
     await until('the pusher noticing the cloud is gone', () => pusher.status().failures >= 2)
     const offline: SyncStatus = pusher.status()
