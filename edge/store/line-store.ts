@@ -81,16 +81,17 @@ export class LineStore {
     this.#one = this.db.sqlite.transaction((actor: string, decide: Decide<unknown>, occurredAt: string | undefined) => this.#decideAndRecord(actor, decide, occurredAt))
     // Inside the group transaction each command runs in its own savepoint (a nested better-sqlite3
     // transaction): one that throws is rolled back alone, the others still commit.
-    this.#group = this.db.sqlite.transaction((batch: Pending[]) =>
-      batch.map((p): Outcome => {
-        try {
-          return { executed: this.#one(p.actor, p.decide, p.occurredAt) }
-        } catch (error) {
-          this.#log.forgetHead()
-          return { error }
-        }
-      }),
-    )
+    this.#group = this.db.sqlite.transaction((batch: Pending[]) => batch.map((p) => this.#attempt(p.actor, p.decide, p.occurredAt)))
+  }
+
+  /** One command in its own savepoint inside a batch's transaction: one that throws is rolled back alone. */
+  #attempt(actor: string, decide: Decide<unknown>, occurredAt: string | undefined): Outcome {
+    try {
+      return { executed: this.#one(actor, decide, occurredAt) }
+    } catch (error) {
+      this.#log.forgetHead()
+      return { error }
+    }
   }
 
   #decideAndRecord<R>(actor: string, decide: Decide<R>, occurredAt: string | undefined): Executed<R> {
@@ -185,14 +186,7 @@ export class LineStore {
   async applyBatch(actor: string, decides: Array<Decide<unknown>>, alongside: () => void): Promise<Outcome[]> {
     if (this.checkpointer?.paused) await this.checkpointer.resumed()
     const batch = this.db.sqlite.transaction(() => {
-      const outcomes = decides.map((decide): Outcome => {
-        try {
-          return { executed: this.#one(actor, decide, undefined) }
-        } catch (error) {
-          this.#log.forgetHead()
-          return { error }
-        }
-      })
+      const outcomes = decides.map((decide) => this.#attempt(actor, decide, undefined))
       alongside()
       return outcomes
     })
