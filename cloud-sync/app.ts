@@ -4,8 +4,9 @@ import { bodyLimit } from 'hono/body-limit'
 import { and, asc, eq, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import type { CloudDatabase } from './database.ts'
-import { principalOf, registerGateway, type Principal } from './credentials.ts'
-import { checkDefinitions, storeDefinitions } from './definitions.ts'
+import { readB2mml } from './b2mml.ts'
+import { maxGraceSeconds, principalOf, registerGateway, rotateGatewayToken, type Principal } from './credentials.ts'
+import { checkDefinitions, kindRank, storeDefinitions } from './definitions.ts'
 import { applyPush, pushBody, readHead } from './ingest.ts'
 import { wipByLine } from './projection.ts'
 import { parseShapeRequest, resetShapes, serveShape, ShapeNotifier } from './shapes.ts'
@@ -33,7 +34,7 @@ type Env = { Variables: { principal: Principal } }
 
 const silent: CloudLog = { info() {}, warn() {} }
 
-const titles = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Content Too Large', 422: 'Unprocessable Content' } as const
+const titles = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content' } as const
 
 /** RFC 9457 problem details, the same shape as the gateway's (edge/api/problem.ts). */
 function problem(c: Context, status: keyof typeof titles, code: string, detail: string, extra: Record<string, unknown> = {}) {
@@ -43,6 +44,10 @@ function problem(c: Context, status: keyof typeof titles, code: string, detail: 
 const lineIdPattern = /^[A-Za-z0-9._-]{1,128}$/
 const gatewayId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (1 to 64)')
 const registration = z.strictObject({ id: gatewayId, lineId: z.string().min(1).max(128).nullable().default(null) })
+const rotation = z.strictObject({ graceSeconds: z.number().int().min(0).max(maxGraceSeconds).default(86_400) })
+const xmlType = /^(?:application\/(?:[\w.-]+\+)?xml|text\/xml)\s*(?:;|$)/i
+/** The gateway's head seq, sent by the pusher with each push so that the cloud knows the backlog. */
+export const headSeqHeader = 'takt-head-seq'
 
 async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false }> {
   try {
@@ -100,12 +105,27 @@ export function buildCloudApi(db: CloudDatabase, options: CloudOptions) {
     return c.json({ id: parsed.data.id, lineId: parsed.data.lineId, token }, 201)
   })
 
+  app.post('/api/v1/gateways/:id/token', async (c) => {
+    const refused = adminOnly(c)
+    if (refused) return refused
+    const id = c.req.param('id')
+    const json = c.req.header('content-length') === '0' || !c.req.header('content-type') ? { ok: true as const, value: {} } : await readJson(c)
+    if (!json.ok) return problem(c, 400, 'request.invalid-json', 'the body is not valid JSON')
+    const parsed = rotation.safeParse(json.value ?? {})
+    if (!parsed.success) return problem(c, 400, 'request.invalid', 'the rotation is not valid', { errors: issues(parsed.error) })
+    const rotated = await rotateGatewayToken(orm, id, parsed.data.graceSeconds)
+    if (!rotated) return problem(c, 404, 'sync.unknown-gateway', `gateway '${id}' is not registered`)
+    log.info({ gatewayId: id, graceSeconds: parsed.data.graceSeconds }, 'gateway token rotated')
+    // As at registration, the new token is in this answer only.
+    return c.json({ id, token: rotated.token, previousValidUntil: rotated.previousValidUntil, graceSeconds: parsed.data.graceSeconds })
+  })
+
   app.get('/api/v1/gateways', async (c) => {
     const refused = adminOnly(c)
     if (refused) return refused
     const g = schema.gateways
     const rows = await orm
-      .select({ id: g.id, lineId: g.lineId, epoch: g.epoch, headSeq: g.headSeq, headHash: g.headHash, createdAt: g.createdAt, lastPushAt: g.lastPushAt })
+      .select({ id: g.id, lineId: g.lineId, epoch: g.epoch, headSeq: g.headSeq, headHash: g.headHash, createdAt: g.createdAt, lastPushAt: g.lastPushAt, credentialsRotatedAt: g.tokenRotatedAt, previousCredentialsUntil: g.previousTokenUntil })
       .from(g)
       .orderBy(asc(g.id))
     return c.json({ gateways: rows })
@@ -145,11 +165,13 @@ export function buildCloudApi(db: CloudDatabase, options: CloudOptions) {
     if (p.kind !== 'gateway') return problem(c, 403, 'auth.forbidden', 'only the gateway itself pushes its events')
     const refused = ownGateway(c, id)
     if (refused) return refused
+    const reported = c.req.header(headSeqHeader)
+    if (reported !== undefined && !/^\d{1,15}$/.test(reported)) return problem(c, 400, 'request.invalid', `header ${headSeqHeader}: '${reported.slice(0, 40)}' is not a seq (a whole number)`, { errors: [{ path: `header.${headSeqHeader}`, message: 'a whole number' }] })
     const json = await readJson(c)
     if (!json.ok) return problem(c, 400, 'request.invalid-json', 'the body is not valid JSON')
     const parsed = pushBody.safeParse(json.value)
     if (!parsed.success) return problem(c, 400, 'request.invalid', 'the batch is not valid', { errors: issues(parsed.error) })
-    const outcome = await applyPush(orm, id, parsed.data)
+    const outcome = await applyPush(orm, id, parsed.data, reported === undefined ? null : Number(reported))
     if (outcome.ok) return c.json({ applied: outcome.applied, duplicates: outcome.duplicates, head: outcome.head })
     const { ok: _ok, status, code, detail, ...extra } = outcome
     log.warn({ gatewayId: id, code, detail }, 'push refused')
@@ -184,6 +206,8 @@ export function buildCloudApi(db: CloudDatabase, options: CloudOptions) {
     if (refused) return refused
     const lineId = c.req.param('lineId')
     if (!lineIdPattern.test(lineId)) return problem(c, 400, 'request.invalid', `'${lineId}' is not a line id (letters, digits, . _ -, 1 to 128)`)
+    // The same intake takes ERP's B2MML: by its content type, as the gateway's own.
+    if (xmlType.test(c.req.header('content-type') ?? '')) return b2mmlIntake(c, lineId)
     const json = await readJson(c)
     if (!json.ok) return problem(c, 400, 'request.invalid-json', 'the body is not valid JSON')
     const checked = checkDefinitions(lineId, json.value)
@@ -192,6 +216,37 @@ export function buildCloudApi(db: CloudDatabase, options: CloudOptions) {
     if (stored.changed > 0) notifier.changed(lineId)
     log.info({ lineId, changed: stored.changed, unchanged: stored.unchanged }, 'line definitions stored')
     return c.json({ lineId, ...stored })
+  })
+
+  const b2mmlIntake = async (c: Context<Env>, lineId: string) => {
+    const type = c.req.header('content-type') ?? ''
+    if (!xmlType.test(type)) return problem(c, 415, 'unsupported_media_type', `send a B2MML document as application/xml, not ${type || 'a body without a content type'}`)
+    const charset = /;\s*charset=("?)([^";]+)\1/i.exec(type)?.[2]
+    if (charset && !/^utf-?8$/i.test(charset)) return problem(c, 415, 'unsupported_media_type', `send the document in UTF-8, not ${charset}`)
+    const read = await readB2mml(orm, lineId, await c.req.text())
+    if (!read.ok) {
+      const errors = read.problems.slice(0, 50).map((p) => ({ path: p.path, line: p.line, column: p.column, code: p.code, message: p.message }))
+      const codes = new Set(errors.map((e) => e.code))
+      const first = errors[0]!
+      const status = (read.status in titles ? read.status : 422) as keyof typeof titles
+      const more = read.problems.length > 1 ? ` (and ${read.problems.length - 1} more, listed in errors)` : ''
+      log.warn({ lineId, code: first.code, path: first.path, line: first.line }, 'B2MML document refused')
+      return problem(c, status, codes.size === 1 ? first.code : 'b2mml_refused', `The B2MML document was refused; nothing was stored. ${first.path} (line ${first.line}, column ${first.column}): ${first.message}${more}`, { errors })
+    }
+    // Definitions before orders, parents before children, as the gateway applies them.
+    const definitions = read.definitions.map((d, i) => ({ d, i })).sort((a, b) => kindRank(a.d.kind) - kindRank(b.d.kind) || a.i - b.i).map((x) => x.d)
+    const stored = await storeDefinitions(orm, lineId, definitions)
+    if (stored.changed > 0) notifier.changed(lineId)
+    log.info({ lineId, version: read.version, noun: read.noun, changed: stored.changed, unchanged: stored.unchanged }, 'B2MML document stored as line definitions')
+    return c.json({ lineId, ...stored, version: read.version, noun: read.noun, orders: read.orders, definitions: definitions.map((d) => ({ kind: d.kind, key: d.key })), notes: read.notes })
+  }
+
+  app.post('/api/v1/lines/:lineId/b2mml', async (c) => {
+    const refused = adminOnly(c)
+    if (refused) return refused
+    const lineId = c.req.param('lineId')
+    if (!lineIdPattern.test(lineId)) return problem(c, 400, 'request.invalid', `'${lineId}' is not a line id (letters, digits, . _ -, 1 to 128)`)
+    return b2mmlIntake(c, lineId)
   })
 
   app.get('/api/v1/lines/:lineId/definitions', async (c) => {

@@ -70,7 +70,7 @@ export function registerCentralRoutes(app: Hono<Env>, db: CloudDatabase, options
     if (from >= to) return badParameter(c, 'from', 'must be before to')
     if (to - from > maxRangeMs) return badParameter(c, 'from', 'the range is longer than 93 days')
     const lines = await centralOee(orm, { from, to, now: at, ...(q.lineId !== undefined && { lineId: q.lineId }), ...(q.workCenterId !== undefined && { workCenterId: q.workCenterId }) })
-    return c.json({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), plannedTime: 'the whole range up to now (no shift calendar centrally)', lines })
+    return c.json({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), plannedTime: "each work center's shift calendar (its own, else its line's) up to now; the whole range where none is assigned", lines })
   })
 
   app.get('/api/v1/genealogy/trace', async (c) => {
@@ -94,19 +94,29 @@ export function registerCentralRoutes(app: Hono<Env>, db: CloudDatabase, options
     const refused = admin(c)
     if (refused) return refused
     const g = schema.gateways
-    const rows = await orm.select({ id: g.id, lineId: g.lineId, epoch: g.epoch, headSeq: g.headSeq, lastPushAt: g.lastPushAt }).from(g).orderBy(asc(g.id))
+    const rows = await orm
+      .select({ id: g.id, lineId: g.lineId, epoch: g.epoch, headSeq: g.headSeq, lastPushAt: g.lastPushAt, reportedHeadSeq: g.reportedHeadSeq, reportedHeadAt: g.reportedHeadAt })
+      .from(g)
+      .orderBy(asc(g.id))
     const at = now()
+    const iso = (v: string | null) => (v === null ? null : new Date(v).toISOString())
+    const age = (v: string | null) => (v === null ? null : Math.max(0, at - Date.parse(v)))
     return c.json({
       at: new Date(at).toISOString(),
       thresholds: { onlineWithinMs, staleWithinMs },
-      // The pusher reports its backlog on the gateway (GET /api/v1/connectivity), not in its pushes: the cloud does not know it.
-      backlogKnown: false,
-      gateways: rows.map((r) => ({
+      // Every push carries the gateway's head seq: known for each gateway that has pushed since.
+      backlogKnown: rows.length > 0 && rows.every((r) => r.reportedHeadSeq !== null),
+      gateways: rows.map(({ reportedHeadSeq, reportedHeadAt, ...r }) => ({
         ...r,
-        lastPushAt: r.lastPushAt === null ? null : new Date(r.lastPushAt).toISOString(),
-        lastPushAgeMs: r.lastPushAt === null ? null : Math.max(0, at - Date.parse(r.lastPushAt)),
+        lastPushAt: iso(r.lastPushAt),
+        lastPushAgeMs: age(r.lastPushAt),
         connection: connectionState(r.lastPushAt, at),
-        backlog: null,
+        /** The gateway's head seq as of its last push, less what the cloud applied; as old as that push (backlogAgeMs). */
+        backlogKnown: reportedHeadSeq !== null,
+        gatewayHeadSeq: reportedHeadSeq,
+        backlog: reportedHeadSeq === null ? null : Math.max(0, reportedHeadSeq - r.headSeq),
+        backlogAt: iso(reportedHeadAt),
+        backlogAgeMs: age(reportedHeadAt),
       })),
     })
   })

@@ -38,8 +38,15 @@ export interface Definition {
 export type Checked = { ok: true; definitions: Definition[] } | { ok: false; errors: Array<{ path: string; message: string }> }
 
 /** A versioned definition (BOM, routing) is keyed by id and version, the rest by id. */
-function keyOf(kind: DefinitionKind, body: Record<string, unknown>): string {
+export function keyOf(kind: DefinitionKind, body: Record<string, unknown>): string {
   return kind === 'bom' || kind === 'routing' ? `${String(body.id)}/${String(body.version)}` : String(body.id)
+}
+
+/** One definition through the gateway's own schema for its kind: the parsed body (defaults filled in), or the issues with their paths. */
+export function checkDefinition(kind: DefinitionKind, value: unknown): { ok: true; body: Record<string, unknown> } | { ok: false; errors: Array<{ path: string; message: string }> } {
+  const parsed = kindSchemas[kind].safeParse(value)
+  if (parsed.success) return { ok: true, body: parsed.data as Record<string, unknown> }
+  return { ok: false, errors: parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(definition)', message: i.message })) }
 }
 
 /** Checks a whole batch before anything is written: one bad entry refuses the batch, naming where. */

@@ -71,7 +71,7 @@ export async function readHead(orm: CloudOrm, gatewayId: string): Promise<Head |
  * commits in one transaction with the gateway's row locked, so two pushes of the same gateway
  * never interleave and a refusal changes nothing.
  */
-export async function applyPush(orm: CloudOrm, gatewayId: string, body: PushBody): Promise<PushOutcome> {
+export async function applyPush(orm: CloudOrm, gatewayId: string, body: PushBody, reportedHeadSeq: number | null = null): Promise<PushOutcome> {
   const first = body.events[0]!
   for (let i = 1; i < body.events.length; i++) {
     const e = body.events[i]!
@@ -95,7 +95,12 @@ export async function applyPush(orm: CloudOrm, gatewayId: string, body: PushBody
       const dupes = body.events.filter((e) => e.seq <= head.seq)
       if (dupes.length > 0) await checkDuplicates(tx as unknown as CloudOrm, gatewayId, head, dupes)
       const fresh = body.events.filter((e) => e.seq > head.seq)
-      if (fresh.length === 0) return { ok: true as const, applied: 0, duplicates: dupes.length, head }
+      // The gateway's own head as it reported it with this push: what the cloud knows of its backlog.
+      const report = reportedHeadSeq === null ? {} : { reportedHeadSeq, reportedHeadAt: sql`now()` }
+      if (fresh.length === 0) {
+        if (reportedHeadSeq !== null) await tx.update(schema.gateways).set(report).where(eq(schema.gateways.id, gatewayId))
+        return { ok: true as const, applied: 0, duplicates: dupes.length, head }
+      }
       if (fresh[0]!.seq !== head.seq + 1) {
         throw new Refused({ ok: false, code: 'sync.gap', status: 409, detail: `the batch starts at seq ${fresh[0]!.seq}; the next expected is ${head.seq + 1}`, expectedSeq: head.seq + 1, head })
       }
@@ -108,7 +113,7 @@ export async function applyPush(orm: CloudOrm, gatewayId: string, body: PushBody
       await foldBatch(tx as unknown as CloudOrm, gatewayId, fresh)
       const last = fresh.at(-1)!
       const next: Head = { epoch: head.epoch, seq: last.seq, hash: last.hash }
-      await tx.update(schema.gateways).set({ epoch: next.epoch, headSeq: next.seq, headHash: next.hash, lastPushAt: sql`now()` }).where(eq(schema.gateways.id, gatewayId))
+      await tx.update(schema.gateways).set({ epoch: next.epoch, headSeq: next.seq, headHash: next.hash, lastPushAt: sql`now()`, ...report }).where(eq(schema.gateways.id, gatewayId))
       return { ok: true as const, applied: fresh.length, duplicates: dupes.length, head: next }
     })
   } catch (error) {

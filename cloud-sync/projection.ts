@@ -4,7 +4,8 @@ import type { StoredEvent } from '../edge/store/event-log.ts'
 import type { CloudOrm } from './database.ts'
 import * as schema from './schema.ts'
 import { foldAsBuilt } from './projections/as-built.ts'
-import { parseCentral, touchesAsBuilt, touchesOee } from './projections/central-event.ts'
+import { foldCalendars } from './projections/calendars.ts'
+import { parseCentral, touchesAsBuilt, touchesCalendars, touchesOee } from './projections/central-event.ts'
 import { foldOee } from './projections/oee-fold.ts'
 
 type OrderRow = typeof schema.orders.$inferInsert
@@ -88,6 +89,7 @@ export async function foldBatch(orm: CloudOrm, gatewayId: string, batch: StoredE
   // Most batches hold neither (definitions, order releases): then these folds cost no statement at all.
   // OEE first: it stores the orders' operations, which tell as-built which operation completes a unit.
   if (central.some(touchesOee)) await foldOee(orm, gatewayId, central)
+  if (central.some(touchesCalendars)) await foldCalendars(orm, gatewayId, central)
   if (central.some(touchesAsBuilt)) {
     const [g] = await orm.select({ lineId: schema.gateways.lineId }).from(schema.gateways).where(eq(schema.gateways.id, gatewayId))
     await foldAsBuilt(orm, gatewayId, g?.lineId ?? null, central)

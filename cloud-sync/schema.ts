@@ -11,6 +11,13 @@ export const gateways = pgTable('gateways', {
   headHash: text('head_hash').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   lastPushAt: timestamp('last_push_at', { withTimezone: true, mode: 'string' }),
+  /** After a rotation: the token before it, accepted until previousTokenUntil or the new token's first use, whichever comes first. */
+  previousTokenHash: text('previous_token_hash').unique(),
+  previousTokenUntil: timestamp('previous_token_until', { withTimezone: true, mode: 'string' }),
+  tokenRotatedAt: timestamp('token_rotated_at', { withTimezone: true, mode: 'string' }),
+  /** The gateway's own head seq as its last push reported it (header takt-head-seq): the backlog is this minus head_seq. */
+  reportedHeadSeq: bigint('reported_head_seq', { mode: 'number' }),
+  reportedHeadAt: timestamp('reported_head_at', { withTimezone: true, mode: 'string' }),
 })
 
 /** Central API tokens (administrators), hashed at rest. */
@@ -190,8 +197,47 @@ export const centralWorkCenters = pgTable(
     microStopThresholdMs: bigint('micro_stop_threshold_ms', { mode: 'number' }),
     /** A machine has reported its states: from then on they are the timeline, not the operators' actions. */
     machineReports: boolean('machine_reports').notNull().default(false),
+    /** The equipment the work center belongs to (its line): a calendar assigned to the line is the work center's too. */
+    parentId: text('parent_id'),
   },
   (t) => [primaryKey({ columns: [t.gatewayId, t.workCenterId] })],
+)
+
+/** Each gateway's shift calendars (ShiftCalendarDefined), the latest definition per id, as JSON. */
+export const centralCalendars = pgTable(
+  'central_calendars',
+  {
+    gatewayId: text('gateway_id').notNull().references(() => gateways.id),
+    calendarId: text('calendar_id').notNull(),
+    calendar: text('calendar').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.gatewayId, t.calendarId] })],
+)
+
+/** Operators' downtime classifications (DowntimeEdited): a reason over [from, to), `to` null until the work center runs again; later ones win. */
+export const centralClassifications = pgTable(
+  'central_classifications',
+  {
+    gatewayId: text('gateway_id').notNull().references(() => gateways.id),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    idx: integer('idx').notNull(),
+    workCenterId: text('work_center_id').notNull(),
+    fromMs: bigint('from_ms', { mode: 'number' }).notNull(),
+    toMs: bigint('to_ms', { mode: 'number' }),
+    reason: text('reason').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.gatewayId, t.seq, t.idx] }), index('central_classifications_time').on(t.gatewayId, t.workCenterId, t.fromMs)],
+)
+
+/** Which calendar a work center or line follows (ShiftCalendarAssigned); an unassigned one has no row. */
+export const centralCalendarAssignments = pgTable(
+  'central_calendar_assignments',
+  {
+    gatewayId: text('gateway_id').notNull().references(() => gateways.id),
+    equipmentId: text('equipment_id').notNull(),
+    calendarId: text('calendar_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.gatewayId, t.equipmentId] })],
 )
 
 /** A gateway's reason tree (ReasonCodesDefined) as JSON; none means the shipped default tree. */

@@ -50,7 +50,7 @@ function fill(tbody, rows, columns, empty) {
 }
 
 function renderGateways(status) {
-  $('backlog-note').textContent = status.backlogKnown ? '' : 'Backlog: the pushers do not report it to the cloud; each gateway shows its own under Connectivity.'
+  $('backlog-note').textContent = status.backlogKnown ? 'Backlog: events recorded on the gateway and not yet here, as of its last push.' : 'Backlog: known once a gateway has pushed; each gateway also shows its own under Connectivity.'
   const rows = status.gateways.map((g) => {
     const tr = document.createElement('tr')
     cell(tr, g.id)
@@ -61,7 +61,7 @@ function renderGateways(status) {
     cell(tr, '').append(badge)
     cell(tr, g.lastPushAt === null ? 'never' : `${new Date(g.lastPushAt).toLocaleString()} (${Math.round(g.lastPushAgeMs / 1000)} s ago)`)
     cell(tr, String(g.headSeq), 'num')
-    cell(tr, g.backlog === null ? 'not known centrally' : String(g.backlog), g.backlog === null ? 'empty' : 'num')
+    cell(tr, g.backlog === null ? 'not known yet' : `${g.backlog} (${Math.round(g.backlogAgeMs / 1000)} s ago)`, g.backlog === null ? 'empty' : 'num')
     return tr
   })
   fill($('gateways').tBodies[0], rows, 6, 'No gateway is registered.')

@@ -26,6 +26,9 @@ export const centralEventTypes: ReadonlySet<string> = new Set<EventType>([
   'EquipmentDefined',
   'ReasonCodesDefined',
   'MicroStopThresholdSet',
+  'ShiftCalendarDefined',
+  'ShiftCalendarAssigned',
+  'DowntimeEdited',
 ])
 
 /** Whether the OEE fold has anything to do: an order without operations or a line-level equipment changes nothing there. */
@@ -40,10 +43,17 @@ export function touchesOee(e: CentralEvent): boolean {
     case 'OutputLotProduced':
     case 'UnitHeld':
     case 'UnitHoldReleased':
+    case 'ShiftCalendarDefined':
+    case 'ShiftCalendarAssigned':
       return false
     default:
       return true
   }
+}
+
+/** Whether the calendar fold has anything to do: shift calendars and their assignments. */
+export function touchesCalendars(e: CentralEvent): boolean {
+  return e.type === 'ShiftCalendarDefined' || e.type === 'ShiftCalendarAssigned'
 }
 
 /** Whether the as-built fold has anything to do: consumptions, output lots, and units (released, completed, held). */

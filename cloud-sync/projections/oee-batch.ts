@@ -23,6 +23,8 @@ export interface WorkCenter {
   ratedCycleTimeS: number | null
   microStopThresholdMs: number | null
   machineReports: boolean
+  /** Its line: a calendar assigned to the line is the work center's too, unless it has its own. */
+  parentId: string | null
 }
 
 export interface CountRow extends ProductionCount {
@@ -32,6 +34,16 @@ export interface CountRow extends ProductionCount {
 }
 
 export type ChangeRow = StateChange & { eventId: string; workCenterId: string }
+
+/** An operator's classification of downtime, in log order (seq, idx) as the timeline applies them. */
+export interface ClassificationRow {
+  seq: number
+  idx: number
+  workCenterId: string
+  from: number
+  to: number | null
+  reason: string
+}
 
 export const opKey = (orderId: string, opSeq: number) => `${orderId}\u0000${opSeq}`
 
@@ -54,6 +66,7 @@ export class OeeBatch {
   readonly rebuild = new Set<string>()
   readonly changes: ChangeRow[] = []
   readonly counts: CountRow[] = []
+  readonly classifications: ClassificationRow[] = []
   /** Work centers whose machine reported its first state in this batch, from that instant. */
   readonly supersededFrom = new Map<string, number>()
   newReasons: ReasonCode[] | null = null
@@ -92,15 +105,21 @@ export class OeeBatch {
         this.#workCenter(e.data.workCenterId).microStopThresholdMs = e.data.thresholdMs
         this.rebuild.add(e.data.workCenterId)
         return
+      case 'DowntimeEdited':
+        // Rare (an operator's edit): the work center's buckets are rebuilt with it rather than patched.
+        e.data.classifications.forEach((c, idx) => this.classifications.push({ seq: e.seq, idx, workCenterId: e.data.workCenterId, from: Date.parse(c.from), to: c.to === null ? null : Date.parse(c.to), reason: c.reason }))
+        this.#workCenter(e.data.workCenterId)
+        this.rebuild.add(e.data.workCenterId)
+        return
       case 'EquipmentDefined':
-        if (e.data.level === 'work_center') this.#workCenter(e.data.id).ratedCycleTimeS = e.data.ratedCycleTimeS
+        if (e.data.level === 'work_center') Object.assign(this.#workCenter(e.data.id), { ratedCycleTimeS: e.data.ratedCycleTimeS, parentId: e.data.parentId })
         return
     }
   }
 
   #workCenter(id: string): WorkCenter {
     let wc = this.#ref.workCenters.get(id)
-    if (!wc) this.#ref.workCenters.set(id, (wc = { ratedCycleTimeS: null, microStopThresholdMs: null, machineReports: false }))
+    if (!wc) this.#ref.workCenters.set(id, (wc = { ratedCycleTimeS: null, microStopThresholdMs: null, machineReports: false, parentId: null }))
     this.touchedWorkCenters.add(id)
     return wc
   }
@@ -123,7 +142,7 @@ export class OeeBatch {
   /**
    * Where no machine reports states for the work center (none has, up to this point of the log), the
    * operators' actions are its state timeline (operatorState, as edge/store/oee-projection.ts does).
-   * The pause reason stays on the stop's own state change: the cloud applies no classifications.
+   * The pause reason stays on the stop's own state change, not as a classification (docs/cloud.md).
    */
   #operatorActed(e: CentralEvent, workCenterId: string, action: OperatorAction): void {
     if (this.#workCenter(workCenterId).machineReports) return

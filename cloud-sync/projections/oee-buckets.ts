@@ -4,7 +4,7 @@ import { canonicalJson } from '../../edge/core/canonical-json.ts'
 import type { MachineState } from '../../edge/core/model.ts'
 import { applyDelta, bucketsFrom, bucketUnits, rollUp, type BucketDelta, type OeeBucket } from '../../edge/core/oee/buckets.ts'
 import type { ProductionCount } from '../../edge/core/oee/oee.ts'
-import { timeline, type StateChange } from '../../edge/core/oee/timeline.ts'
+import { timeline, type Classification, type StateChange, type TimelineContext } from '../../edge/core/oee/timeline.ts'
 import { MINUTE_MS } from '../../edge/core/oee/zone.ts'
 import type { CloudOrm } from '../database.ts'
 import * as schema from '../schema.ts'
@@ -26,26 +26,45 @@ interface ChangeRow {
 
 const toChange = (r: ChangeRow): StateChange => ({ at: r.at, seq: r.seq, state: r.state as MachineState, reason: r.reason })
 
+interface ClassificationRow {
+  workCenterId: string
+  from: number
+  to: number | null
+  reason: string
+}
+
+const toClassification = (r: ClassificationRow): Classification => ({ from: r.from, to: r.to, reason: r.reason })
+
 /**
- * contextForRange (edge/core/oee/timeline.ts) for several work centers in one statement: the stored
- * changes from the last running change at or before t1 through the first running change after t2.
+ * contextForRange (edge/core/oee/timeline.ts) for several work centers in two statements: the stored
+ * changes from the last running change at or before t1 through the first running change after t2,
+ * and the operators' classifications, in log order, that overlap that span.
  */
-export async function readContexts(orm: CloudOrm, gatewayId: string, spans: readonly ContextSpan[]): Promise<Map<string, StateChange[]>> {
-  const out = new Map<string, StateChange[]>(spans.map((s) => [s.workCenterId, []]))
+export async function readContexts(orm: CloudOrm, gatewayId: string, spans: readonly ContextSpan[]): Promise<Map<string, TimelineContext>> {
+  const out = new Map<string, TimelineContext>(spans.map((s) => [s.workCenterId, { changes: [], classifications: [] }]))
   if (spans.length === 0) return out
   const values = sql.join(
     spans.map((s) => sql`(${s.workCenterId}::text, ${s.t1}::bigint, ${s.t2}::bigint)`),
     sql`, `,
   )
+  const lo = sql`COALESCE((SELECT max(r.at_ms) FROM central_state_changes r WHERE r.gateway_id = ${gatewayId} AND r.work_center_id = s.wc AND r.state = 'running' AND r.at_ms <= s.t1), -9223372036854775807)`
+  const hi = sql`COALESCE((SELECT min(r.at_ms) FROM central_state_changes r WHERE r.gateway_id = ${gatewayId} AND r.work_center_id = s.wc AND r.state = 'running' AND r.at_ms > s.t2), 9223372036854775807)`
   const rows = await rowsOf<ChangeRow>(
     orm,
     sql`SELECT c.work_center_id AS "workCenterId", c.at_ms::float8 AS at, c.seq::float8 AS seq, c.state, c.reason
         FROM central_state_changes c JOIN (VALUES ${values}) AS s(wc, t1, t2) ON c.gateway_id = ${gatewayId} AND c.work_center_id = s.wc
-        WHERE c.at_ms >= COALESCE((SELECT max(r.at_ms) FROM central_state_changes r WHERE r.gateway_id = ${gatewayId} AND r.work_center_id = s.wc AND r.state = 'running' AND r.at_ms <= s.t1), -9223372036854775807)
-          AND c.at_ms <= COALESCE((SELECT min(r.at_ms) FROM central_state_changes r WHERE r.gateway_id = ${gatewayId} AND r.work_center_id = s.wc AND r.state = 'running' AND r.at_ms > s.t2), 9223372036854775807)
+        WHERE c.at_ms >= ${lo} AND c.at_ms <= ${hi}
         ORDER BY c.work_center_id, c.at_ms, c.seq`,
   )
-  for (const r of rows) out.get(r.workCenterId)!.push(toChange(r))
+  for (const r of rows) out.get(r.workCenterId)!.changes.push(toChange(r))
+  const classified = await rowsOf<ClassificationRow>(
+    orm,
+    sql`SELECT k.work_center_id AS "workCenterId", k.from_ms::float8 AS "from", k.to_ms::float8 AS "to", k.reason
+        FROM central_classifications k JOIN (VALUES ${values}) AS s(wc, t1, t2) ON k.gateway_id = ${gatewayId} AND k.work_center_id = s.wc
+        WHERE k.from_ms <= ${hi} AND (k.to_ms IS NULL OR k.to_ms >= ${lo})
+        ORDER BY k.work_center_id, k.seq, k.idx`,
+  )
+  for (const r of classified) out.get(r.workCenterId)!.classifications.push(toClassification(r))
   return out
 }
 
@@ -62,9 +81,9 @@ function negate(b: OeeBucket | undefined): OeeBucket {
  * The minute deltas from the timeline of a context to the timeline of the same context with the
  * batch's changes in it: timelineDeltas for many edits at once, since the untouched parts cancel out.
  */
-export function timelineDifference(before: readonly StateChange[], after: readonly StateChange[], microStopThresholdMs: number): BucketDelta[] {
-  const old = bucketsFrom(timeline(before), [], microStopThresholdMs)
-  const next = bucketsFrom(timeline(after), [], microStopThresholdMs)
+export function timelineDifference(before: readonly StateChange[], after: readonly StateChange[], microStopThresholdMs: number, classifications: readonly Classification[] = []): BucketDelta[] {
+  const old = bucketsFrom(timeline(before, classifications), [], microStopThresholdMs)
+  const next = bucketsFrom(timeline(after, classifications), [], microStopThresholdMs)
   const out: BucketDelta[] = []
   for (const start of [...new Set([...old.keys(), ...next.keys()])].sort((a, b) => a - b)) {
     const d = applyDelta(next.get(start), negate(old.get(start)))
@@ -154,7 +173,7 @@ export async function readCounts(orm: CloudOrm, gatewayId: string, workCenterId:
   return rows.map(toCount)
 }
 
-/** A work center's buckets anew from its whole timeline and counts: when its micro-stop threshold, baked into the buckets, changes. */
+/** A work center's buckets anew from its whole timeline, classifications and counts: when its micro-stop threshold, baked into the buckets, changes, or an operator classifies downtime. */
 export async function rebuildWorkCenterBuckets(orm: CloudOrm, gatewayId: string, workCenterId: string, microStopThresholdMs: number): Promise<void> {
   const b = schema.centralOeeBuckets
   await orm.delete(b).where(and(eq(b.gatewayId, gatewayId), eq(b.workCenterId, workCenterId)))
@@ -162,7 +181,11 @@ export async function rebuildWorkCenterBuckets(orm: CloudOrm, gatewayId: string,
     orm,
     sql`SELECT work_center_id AS "workCenterId", at_ms::float8 AS at, seq::float8 AS seq, state, reason FROM central_state_changes WHERE gateway_id = ${gatewayId} AND work_center_id = ${workCenterId} ORDER BY at_ms, seq`,
   )
-  const minutes = bucketsFrom(timeline(changes.map(toChange)), await readCounts(orm, gatewayId, workCenterId), microStopThresholdMs)
+  const classified = await rowsOf<ClassificationRow>(
+    orm,
+    sql`SELECT work_center_id AS "workCenterId", from_ms::float8 AS "from", to_ms::float8 AS "to", reason FROM central_classifications WHERE gateway_id = ${gatewayId} AND work_center_id = ${workCenterId} ORDER BY seq, idx`,
+  )
+  const minutes = bucketsFrom(timeline(changes.map(toChange), classified.map(toClassification)), await readCounts(orm, gatewayId, workCenterId), microStopThresholdMs)
   const deltas = [...minutes].sort(([x], [y]) => x - y).map(([start, bucket]) => ({ unit: MINUTE_MS, start, ...bucket }))
   await applyBucketDeltas(orm, gatewayId, new Map([[workCenterId, deltas]]))
 }

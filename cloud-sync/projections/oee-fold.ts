@@ -73,8 +73,8 @@ async function readReferenced(orm: CloudOrm, gatewayId: string, events: readonly
  * Folds one batch: the events in log order against what they refer to (OeeBatch), then a handful
  * of writes. A work center's state changes in the batch change its buckets by the difference of its
  * timeline context without and with them; a new micro-stop threshold, or a machine's first state
- * over stored operator-entered ones, rebuilds the work center's buckets. Downtime classifications
- * are not folded centrally (docs/cloud.md).
+ * over stored operator-entered ones, or an operator's downtime classification rebuilds the work
+ * center's buckets.
  */
 export async function foldOee(orm: CloudOrm, gatewayId: string, events: readonly CentralEvent[]): Promise<void> {
   if (events.length === 0) return
@@ -91,6 +91,13 @@ export async function foldOee(orm: CloudOrm, gatewayId: string, events: readonly
       .returning({ id: c.eventId })
     if (gone.length > 0) batch.rebuild.add(workCenterId)
   }
+  const cl = schema.centralClassifications
+  await inChunks(batch.classifications, 1000, (rows) =>
+    orm
+      .insert(cl)
+      .values(rows.map((c) => ({ gatewayId, seq: c.seq, idx: c.idx, workCenterId: c.workCenterId, fromMs: c.from, toMs: c.to, reason: c.reason })))
+      .onConflictDoNothing(),
+  )
   await foldTimeline(orm, gatewayId, batch.changes, batch.counts, referenced.workCenters, batch.rebuild)
 }
 
@@ -118,7 +125,7 @@ async function writeDefinitions(
     orm
       .insert(wc)
       .values(ids.map((workCenterId) => ({ gatewayId, workCenterId, ...w.workCenters.get(workCenterId)! })))
-      .onConflictDoUpdate({ target: [wc.gatewayId, wc.workCenterId], set: { ratedCycleTimeS: sql`excluded.rated_cycle_time_s`, microStopThresholdMs: sql`excluded.micro_stop_threshold_ms`, machineReports: sql`excluded.machine_reports` } }),
+      .onConflictDoUpdate({ target: [wc.gatewayId, wc.workCenterId], set: { ratedCycleTimeS: sql`excluded.rated_cycle_time_s`, microStopThresholdMs: sql`excluded.micro_stop_threshold_ms`, machineReports: sql`excluded.machine_reports`, parentId: sql`excluded.parent_id` } }),
   )
   if (w.newReasons) {
     const rc = schema.centralReasonCodes
@@ -161,8 +168,8 @@ async function foldTimeline(orm: CloudOrm, gatewayId: string, changes: (StateCha
   }
   const deltas = new Map<string, BucketDelta[]>()
   for (const [workCenterId, list] of byWorkCenter) {
-    const before = contexts.get(workCenterId) ?? []
-    deltas.set(workCenterId, timelineDifference(before, [...before, ...list], threshold(workCenterId)))
+    const before = contexts.get(workCenterId) ?? { changes: [], classifications: [] }
+    deltas.set(workCenterId, timelineDifference(before.changes, [...before.changes, ...list], threshold(workCenterId), before.classifications))
   }
   for (const c of counts) {
     if (rebuild.has(c.workCenterId)) continue

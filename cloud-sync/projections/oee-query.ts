@@ -1,6 +1,7 @@
 // OEE over a range from the central buckets: a few rows per work center, plus raw changes and counts on the sub-minute edges and the unsettled tail.
 import { and, eq, sql, type SQL } from 'drizzle-orm'
 import { coverRange, edgeIntervals, oeeTotalsFromBuckets, tailIntervals, type OeeBucket } from '../../edge/core/oee/buckets.ts'
+import { calendarIdFor, plannedPeriods } from '../../edge/core/oee/calendar.ts'
 import { combineTotals, type OeeTotals } from '../../edge/core/oee/oee.ts'
 import { reasonTree } from '../../edge/core/oee/reasons.ts'
 import { oeeFromTotals, type OeeResult } from '../../edge/core/oee/result.ts'
@@ -8,6 +9,7 @@ import type { StateInterval } from '../../edge/core/oee/timeline.ts'
 import { defaultMicroStopThresholdMs } from '../../edge/store/oee-timeline.ts'
 import type { CloudOrm } from '../database.ts'
 import * as schema from '../schema.ts'
+import { calendarsOf, type GatewayCalendars } from './calendars.ts'
 import { rowsOf } from './central-event.ts'
 import { readContexts, readCounts } from './oee-buckets.ts'
 import { reasonsOf } from './oee-fold.ts'
@@ -34,6 +36,8 @@ export interface OeeFigures {
 
 export interface WorkCenterOee extends OeeFigures {
   workCenterId: string
+  /** The shift calendar its planned time comes from (its own, else its line's); null: none assigned, the whole range is planned. */
+  calendarId: string | null
 }
 
 export interface LineOee extends OeeFigures {
@@ -47,9 +51,11 @@ function figures(r: OeeResult): OeeFigures {
 }
 
 /**
- * OEE per work center and per line over [from, to), clipped to now. No shift calendar centrally:
- * the planned time is the whole range. A line's figures combine its work centers' sums
- * (combineTotals), so A × P × Q still equals fully productive time over planned time.
+ * OEE per work center and per line over [from, to), clipped to now. The planned time is that of the
+ * work center's shift calendar (its own, else its line's), as the gateway computes it: shifts less
+ * breaks, holidays and planned downtime; with no calendar assigned, the whole range. A line's
+ * figures combine its work centers' sums (combineTotals), so A × P × Q still equals fully
+ * productive time over planned time.
  */
 export async function centralOee(orm: CloudOrm, q: OeeQuery): Promise<LineOee[]> {
   const w = schema.centralWorkCenters
@@ -58,25 +64,28 @@ export async function centralOee(orm: CloudOrm, q: OeeQuery): Promise<LineOee[]>
   if (q.lineId !== undefined) where.push(eq(g.lineId, q.lineId))
   if (q.workCenterId !== undefined) where.push(eq(w.workCenterId, q.workCenterId))
   const centers = await orm
-    .select({ gatewayId: w.gatewayId, lineId: g.lineId, workCenterId: w.workCenterId, ratedCycleTimeS: w.ratedCycleTimeS, threshold: w.microStopThresholdMs })
+    .select({ gatewayId: w.gatewayId, lineId: g.lineId, workCenterId: w.workCenterId, parentId: w.parentId, ratedCycleTimeS: w.ratedCycleTimeS, threshold: w.microStopThresholdMs })
     .from(w)
     .innerJoin(g, eq(g.id, w.gatewayId))
     .where(and(...where))
     .orderBy(w.gatewayId, w.workCenterId)
   const to = Math.min(q.to, q.now)
-  const periods = to > q.from ? [{ from: q.from, to }] : []
-  const lines = new Map<string, { line: LineOee; totals: OeeTotals[]; reasons: ReturnType<typeof reasonTree> }>()
+  const wholeRange = to > q.from ? [{ from: q.from, to }] : []
+  const lines = new Map<string, { line: LineOee; totals: OeeTotals[]; reasons: ReturnType<typeof reasonTree>; calendars: GatewayCalendars }>()
   for (const c of centers) {
     let entry = lines.get(c.gatewayId)
     if (!entry) {
       const tree = reasonTree(await reasonsOf(orm, c.gatewayId))
-      entry = { line: { gatewayId: c.gatewayId, lineId: c.lineId, workCenters: [], ...figures(oeeFromTotals(combineTotals([]), tree)) }, totals: [], reasons: tree }
+      entry = { line: { gatewayId: c.gatewayId, lineId: c.lineId, workCenters: [], ...figures(oeeFromTotals(combineTotals([]), tree)) }, totals: [], reasons: tree, calendars: await calendarsOf(orm, c.gatewayId) }
       lines.set(c.gatewayId, entry)
     }
+    const calendarId = calendarIdFor(entry.calendars.assignments, c.workCenterId, c.parentId ?? '') ?? null
+    const calendar = calendarId === null ? undefined : entry.calendars.calendars.get(calendarId)
+    const periods = calendar ? (to > q.from ? plannedPeriods(calendar, q.from, to) : []) : wholeRange
     const threshold = c.threshold ?? defaultMicroStopThresholdMs
     const totals = await workCenterTotals(orm, c.gatewayId, c.workCenterId, periods, q.now, { ratedCycleTimeS: c.ratedCycleTimeS, threshold, reasons: entry.reasons })
     entry.totals.push(totals)
-    entry.line.workCenters.push({ workCenterId: c.workCenterId, ...figures(oeeFromTotals(totals, entry.reasons)) })
+    entry.line.workCenters.push({ workCenterId: c.workCenterId, calendarId: calendar ? calendarId : null, ...figures(oeeFromTotals(totals, entry.reasons)) })
   }
   return [...lines.values()].map(({ line, totals, reasons }) => ({ ...line, ...figures(oeeFromTotals(combineTotals(totals), reasons)) }))
 }
@@ -108,10 +117,12 @@ async function workCenterTotals(
   const intervals: StateInterval[] = []
   for (const edge of edges) {
     const ctx = await readContexts(orm, gatewayId, [{ workCenterId, t1: edge.from, t2: edge.to }])
-    intervals.push(...edgeIntervals({ changes: ctx.get(workCenterId) ?? [], classifications: [] }, edge))
+    intervals.push(...edgeIntervals(ctx.get(workCenterId) ?? { changes: [], classifications: [] }, edge))
   }
-  const tail = await readContexts(orm, gatewayId, [{ workCenterId, t1: now, t2: now }])
-  intervals.push(...tailIntervals({ changes: tail.get(workCenterId) ?? [], classifications: [] }, now))
+  if (periods.length > 0) {
+    const tail = await readContexts(orm, gatewayId, [{ workCenterId, t1: now, t2: now }])
+    intervals.push(...tailIntervals(tail.get(workCenterId) ?? { changes: [], classifications: [] }, now))
+  }
   const counts = []
   for (const edge of edges) counts.push(...(await readCounts(orm, gatewayId, workCenterId, edge)))
   return oeeTotalsFromBuckets({

@@ -5,7 +5,7 @@ import { foldBatch } from '../projection.ts'
 import * as schema from '../schema.ts'
 
 /** The projection tables, emptied before a rebuild; `events` and `gateways` are the source and stay. */
-export const projectionTables = ['orders', 'central_consumptions', 'central_units', 'central_lots', 'central_operations', 'central_runs', 'central_work_centers', 'central_reason_codes', 'central_state_changes', 'central_counts', 'central_oee_buckets'] as const
+export const projectionTables = ['orders', 'central_consumptions', 'central_units', 'central_lots', 'central_operations', 'central_runs', 'central_work_centers', 'central_reason_codes', 'central_state_changes', 'central_counts', 'central_oee_buckets', 'central_calendars', 'central_calendar_assignments', 'central_classifications'] as const
 
 /**
  * Empties the projections and folds each gateway's log again in its order (epoch, seq), in batches

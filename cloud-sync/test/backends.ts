@@ -77,7 +77,7 @@ const pglite: Backend = {
   name: 'pglite',
   async open() {
     const { db } = await sharedPglite()
-    await db.orm.execute(sql`TRUNCATE orders, events, gateways, api_tokens, line_definitions, definition_changes, cloud_settings, central_consumptions, central_units, central_lots, central_operations, central_runs, central_work_centers, central_reason_codes, central_state_changes, central_counts, central_oee_buckets`)
+    await db.orm.execute(sql`TRUNCATE orders, events, gateways, api_tokens, line_definitions, definition_changes, cloud_settings, central_consumptions, central_units, central_lots, central_operations, central_runs, central_work_centers, central_reason_codes, central_state_changes, central_counts, central_oee_buckets, central_calendars, central_calendar_assignments, central_classifications`)
     const dataDir = mkdtempSync(join(tmpdir(), 'takt-cloud-pglite-test-'))
     return {
       // The shared instance outlives each test: its close is left to the process.

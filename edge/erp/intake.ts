@@ -103,7 +103,7 @@ function readMasterUnitChecked(r: Reader, version: Version, noun: string, el: Xm
 }
 
 /** What streaming did not read: a Process document whole, a bare noun, the rest of a schedule noun. */
-function readPlan(envelope: Envelope, reader: Reader, plan: IntakePlan): IntakePlan {
+export function readPlan(envelope: Envelope, reader: Reader, plan: IntakePlan): IntakePlan {
   const { family } = envelope.version
   for (const noun of envelope.nouns) {
     if (envelope.kind.kind === 'master') readMasterNoun(reader, noun, plan)

@@ -60,6 +60,9 @@ export interface SyncLog {
   error(obj: object, message: string): void
 }
 
+/** The header that carries the gateway's head seq with each push (cloud-sync reads it). */
+export const headSeqHeader = 'takt-head-seq'
+
 interface Head {
   epoch: number
   seq: number
@@ -206,11 +209,11 @@ export class SyncPusher {
     await this.#sleep(delay)
   }
 
-  async #request(method: 'GET' | 'POST', path: string, body?: string): Promise<Record<string, unknown>> {
+  async #request(method: 'GET' | 'POST', path: string, body?: string, extra: Record<string, string> = {}): Promise<Record<string, unknown>> {
     const controller = new AbortController()
     this.#inFlight = controller
     const timer = setTimeout(() => controller.abort(), this.#options.timeoutMs)
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#options.token}` }
+    const headers: Record<string, string> = { ...extra, authorization: `Bearer ${this.#options.token}` }
     if (body !== undefined) headers['content-type'] = 'application/json'
     try {
       const res = await fetch(new URL(path, this.#base), { method, headers, body: body ?? null, signal: controller.signal })
@@ -249,7 +252,8 @@ export class SyncPusher {
     const started = performance.now()
     const path = `api/v1/gateways/${encodeURIComponent(this.#options.gatewayId)}/events`
     try {
-      const reply = await this.#request('POST', path, body)
+      // The local head as the push leaves: the cloud keeps the backlog (head minus what it applied) and its age.
+      const reply = await this.#request('POST', path, body, { [headSeqHeader]: String(this.#localHead.get()?.seq ?? 0) })
       const head = reply.head as Head
       this.#acked = head
       this.#lastAckAt = this.#clock.now().toISOString()

@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server'
 import type { AddressInfo } from 'node:net'
 import { backends } from '../../cloud-sync/test/backends.ts'
 import { adminToken, centralFixture, recordTwoLines } from '../../cloud-sync/test/central-fixture.ts'
+import { logOf } from '../../cloud-sync/test/line.ts'
 import { launchBrowser, openPage, seriousViolations } from '../hmi/helpers/browser.ts'
 
 const f = await centralFixture(t, backends.find((b) => b.name === 'postgres')!.open)
@@ -58,7 +59,7 @@ t.test('log in with the token; both lines’ gateways, WIP and OEE; a lot traced
     ['gw-1', 'L1', 'online'],
     ['gw-2', 'L2', 'online'],
   ])
-  t.match(await page.locator('#backlog-note').textContent(), /do not report it to the cloud/)
+  t.match(await page.locator('#backlog-note').textContent(), /known once a gateway has pushed/, 'the fixture pushes without the head header: no backlog yet')
   t.same(await page.locator('#wip tbody tr td:first-child').allTextContents(), ['L1', 'L2'], 'WIP of both lines')
   await page.locator('#oee tbody tr.wc-row').nth(1).waitFor()
   const oee = await page.locator('#oee tbody tr').evaluateAll((rows) => rows.map((r) => Array.from((r as unknown as { cells: ArrayLike<{ textContent: string }> }).cells).map((c) => c.textContent)))
@@ -86,6 +87,19 @@ t.test('log in with the token; both lines’ gateways, WIP and OEE; a lot traced
   const first = await page.locator('#updated').textContent()
   await page.waitForFunction((before) => (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('updated').textContent !== before, first, { timeout: 20_000 })
   t.equal(mostInFlight, 1, 'never two rounds at once')
+
+  // Both gateways report their heads with a push (here their last event again): gw-1 is 25 events ahead of the cloud.
+  const report = async (gatewayId: string, token: string, line: typeof f.lines.l1, ahead: number) => {
+    const last = logOf(line).at(-1)!
+    const res = await f.app.request(`/api/v1/gateways/${gatewayId}/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'takt-head-seq': String(last.seq + ahead) }, body: JSON.stringify({ epoch: 1, events: [last] }) })
+    t.equal(res.status, 200, `${gatewayId} reported its head`)
+  }
+  await report('gw-1', t1, f.lines.l1, 25)
+  await report('gw-2', t2, f.lines.l2, 0)
+  const backlogCell = (row: number) => gateways.nth(row).locator('td').nth(5)
+  await page.waitForFunction(() => /as of its last push/.test((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('backlog-note').textContent), undefined, { timeout: 20_000 })
+  t.match(await backlogCell(0).textContent(), /^25 \(\d+ s ago\)$/, "gw-1's backlog with the age of its report")
+  t.match(await backlogCell(1).textContent(), /^0 \(\d+ s ago\)$/, 'gw-2 is caught up')
 
   await page.reload()
   await page.locator('#oee tbody tr.wc-row').first().waitFor()

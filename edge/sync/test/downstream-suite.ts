@@ -7,6 +7,7 @@ import type { Test } from 'tap'
 import { ensureAdminToken } from '../../../cloud-sync/credentials.ts'
 import { startCloud, type CloudConfig, type RunningCloud } from '../../../cloud-sync/main.ts'
 import type { Backend, TestDatabase } from '../../../cloud-sync/test/backends.ts'
+import { schedule } from '../../../cloud-sync/test/b2mml-suite.ts'
 import * as line from '../../../test/helpers/line.ts'
 import { loadConfig } from '../../config.ts'
 import { startGateway, type RunningGateway } from '../../main.ts'
@@ -117,6 +118,29 @@ export function downstreamSuite(t: Test, backend: Backend): void {
     const status = a.gateway.downstream!.status()
     t.equal(status.state, 'up-to-date')
     t.equal(status.refused, 0)
+  })
+
+  t.test('a B2MML schedule posted to the cloud becomes an order on its line gateway and on no other', async (t) => {
+    const c = await central(t, backend)
+    const tokenA = await c.register('gw-L1', 'L1')
+    const tokenB = await c.register('gw-L2', 'L2')
+    t.equal((await c.define('L1', masterData())).status, 200)
+    t.equal((await c.define('L2', masterData('L2'))).status, 200)
+    const a = await gatewayFor(t, c.cloud.url, tokenA, 'L1')
+    const b = await gatewayFor(t, c.cloud.url, tokenB, 'L2')
+    const b2mml = (lineId: string, body: string) => fetch(`${c.cloud.url}/api/v1/lines/${lineId}/b2mml`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/xml' }, body })
+    t.equal((await b2mml('L1', schedule('PO-B2', 'L1', 40))).status, 200)
+    t.equal((await b2mml('L2', schedule('PO-B9', 'L2', 8))).status, 200)
+    await until('line 1 has the B2MML order', () => orderOf(a, 'PO-B2') !== undefined)
+    await until('line 2 has its B2MML order', () => orderOf(b, 'PO-B9') !== undefined)
+    const order = orderOf(a, 'PO-B2')!
+    t.same([order.quantity, order.lineId, order.routingId, order.priority], [40, 'L1', 'B2MML:PASTE', 20], 'the order as the schedule asked for it')
+    t.equal(a.gateway.store.view.routing(order.routingId, order.routingVersion)?.operations[0]?.workCenterId, 'WC-MIX', 'with its derived routing')
+    t.equal(orderOf(b, 'PO-B2'), undefined, "line 2 never sees line 1's order")
+    t.equal(orderOf(a, 'PO-B9'), undefined, "line 1 never sees line 2's order")
+    const refused = await b2mml('L1', schedule('PO-B3', 'L2', 5))
+    t.equal(refused.status, 422, "a request for line 2 is refused on line 1's intake")
+    t.equal(a.gateway.downstream!.status().refused, 0, 'the line refused nothing')
   })
 
   t.test('the gateway resumes from its stored offset after a restart, and a must-refetch resyncs without losing or doubling anything', async (t) => {
