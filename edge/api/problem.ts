@@ -42,6 +42,7 @@ const titles: Record<number, string> = {
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 }
 
 export function problemBody(status: number, code: string, detail: string, instance: string, extra: Record<string, unknown> = {}): ProblemBody {

@@ -13,6 +13,7 @@ import Database from 'better-sqlite3'
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads'
 import { WalSync } from '../store/wal-sync.ts'
 import type { SampleBatch, ToHistorianWriter, WriterData, WriterResult } from './historian.ts'
+import { shedOldestRaw } from './retention.ts'
 import { pageColumns, type PageColumns } from './sample-page.ts'
 
 const { file, shared, results } = workerData as WriterData & { results: MessagePort }
@@ -24,6 +25,8 @@ db.pragma('synchronous = NORMAL')
 // Appends touch only the right edge of the table and of the time-first index: 4 MB of page cache
 // hold a full batch, where better-sqlite3's default of 16 MB would only fill with pages never read again.
 db.pragma('cache_size = -4000')
+// Folding and retention on the event loop's connection take the write lock now and then: wait for it rather than fail a batch.
+db.pragma('busy_timeout = 5000')
 const wal = new WalSync(`${file}-wal`)
 // OR IGNORE: a batch whose sync failed was committed all the same, and its new signals come again with the next batch.
 const insertSignal = db.prepare('INSERT OR IGNORE INTO signals (id, name) VALUES (?, ?)')
@@ -62,7 +65,10 @@ const writeBatches = db.transaction((batches: SampleBatch[]) => {
   }
 })
 
-function report(result: WriterResult): void {
+/** What a batch comes to: committed or failed, by its seq. */
+type BatchResult = Extract<WriterResult, { seq: number }>
+
+function report(result: BatchResult): void {
   // The answer is queued before the shared word moves: a synchronous flush() woken by it finds the answer waiting.
   results.postMessage(result)
   Atomics.store(shared, 0, result.seq)
@@ -82,9 +88,9 @@ function close(): void {
 let answered: Promise<void> = Promise.resolve()
 
 /** Writes batches in one transaction; resolves, never rejects, once they are synced or have failed. */
-function write(batches: SampleBatch[]): Promise<WriterResult> {
+function write(batches: SampleBatch[]): Promise<BatchResult> {
   const seq = batches.at(-1)!.seq
-  const failed = (error: unknown): WriterResult => ({ kind: 'failed', seq, error: `could not write ${file}: ${(error as Error).message}` })
+  const failed = (error: unknown): BatchResult => ({ kind: 'failed', seq, error: `could not write ${file}: ${(error as Error).message}` })
   try {
     writeBatches(batches)
   } catch (error) {
@@ -94,7 +100,7 @@ function write(batches: SampleBatch[]): Promise<WriterResult> {
   // synchronous=NORMAL does not sync inside COMMIT; a sync that starts after this commit closes
   // the power-cut window before the PUBACK. One sync covers every commit before it.
   return wal.afterCommit().then(
-    (): WriterResult => {
+    (): BatchResult => {
       Atomics.store(shared, 2, wal.syncs)
       return { kind: 'committed', seq, rows }
     },
@@ -104,14 +110,26 @@ function write(batches: SampleBatch[]): Promise<WriterResult> {
 
 input.on('message', (first: ToHistorianWriter) => {
   const batches: SampleBatch[] = []
+  const sheds: Array<{ maxRows: number; now: number }> = []
   let closing = false
   for (let message: ToHistorianWriter | undefined = first; message !== undefined; message = receiveMessageOnPort(input)?.message as ToHistorianWriter | undefined) {
     if (message.kind === 'close') closing = true
+    else if (message.kind === 'shed') sheds.push(message)
     else batches.push(message)
   }
   if (batches.length > 0) {
     const outcome = write(batches)
     answered = answered.then(() => outcome).then(report)
+  }
+  // The disk runs low: the oldest raw samples go, here and not on the event loop.
+  for (const shed of sheds) {
+    let result: WriterResult
+    try {
+      result = { kind: 'shed', rows: shedOldestRaw(db, shed.maxRows, shed.now) }
+    } catch (error) {
+      result = { kind: 'shed-failed', error: `could not shed raw samples of ${file}: ${(error as Error).message}` }
+    }
+    answered = answered.then(() => results.postMessage(result))
   }
   if (closing) void answered.then(close)
 })

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
+import { foldMinutes } from './retention.ts'
 import { SamplePage } from './sample-page.ts'
 
 export type Quality = 'good' | 'uncertain' | 'bad'
@@ -51,8 +52,8 @@ export interface SampleBatch {
   signals: Array<[number, string]>
 }
 
-export type ToHistorianWriter = SampleBatch | { kind: 'close' }
-export type WriterResult = { kind: 'committed'; seq: number; rows: number } | { kind: 'failed'; seq: number; error: string }
+export type ToHistorianWriter = SampleBatch | { kind: 'close' } | { kind: 'shed'; maxRows: number; now: number }
+export type WriterResult = { kind: 'committed'; seq: number; rows: number } | { kind: 'failed'; seq: number; error: string } | { kind: 'shed'; rows: number } | { kind: 'shed-failed'; error: string }
 
 export interface WriterData {
   file: string
@@ -104,10 +105,17 @@ export class Historian {
   #written = 0
   #failed: Error | null = null
   #closed = false
+  /** Set by the disk guard below its historian floor: new raw samples are dropped, not stored. */
+  #rawPaused = false
+  #dropped = 0
+  /** The shed under way in the writer thread: one at a time. */
+  #shedding: { promise: Promise<number>; resolve(rows: number): void; reject(error: Error): void } | null = null
 
   constructor(options: HistorianOptions) {
     mkdirSync(dirname(options.file), { recursive: true })
     this.#db = new Database(options.file)
+    // Only a new, empty file takes it (before WAL mode writes its header): raw samples shed on a full disk then give their pages back to the filesystem.
+    this.#db.pragma('auto_vacuum = INCREMENTAL')
     this.#db.pragma('journal_mode = WAL')
     // Telemetry gives up SQLite's sync inside COMMIT for throughput; the writer syncs the WAL itself before anything is acknowledged.
     this.#db.pragma('synchronous = NORMAL')
@@ -168,6 +176,10 @@ export class Historian {
    * that long; at once when a batch is full.
    */
   record(samples: Sample | Sample[]): void {
+    if (this.#rawPaused) {
+      this.#dropped += Array.isArray(samples) ? samples.length : 1
+      return
+    }
     if (Array.isArray(samples)) for (const s of samples) this.#push(s)
     else this.#push(samples)
     if (this.#page.full) this.#handOver()
@@ -220,6 +232,7 @@ export class Historian {
   }
 
   #settle(result: WriterResult): void {
+    if (result.kind === 'shed' || result.kind === 'shed-failed') return this.#shed(result)
     for (const [seq, p] of this.#inWriter) {
       if (seq > result.seq) break
       this.#inWriter.delete(seq)
@@ -235,7 +248,7 @@ export class Historian {
       p.reject(new Error(result.error))
     }
     if (result.kind === 'committed') this.#written += result.rows
-    if (this.#inWriter.size === 0) this.#results.unref()
+    if (this.#inWriter.size === 0 && this.#shedding === null) this.#results.unref()
     // What gathered while the writer was busy goes now, in one batch.
     if (this.#flushIntervalMs === 0 && this.#gathering !== null && this.#inWriter.size < batchesOut) this.#handOver()
   }
@@ -248,6 +261,8 @@ export class Historian {
     this.#results.unref()
     this.#gathering?.reject(error)
     this.#gathering = null
+    this.#shedding?.reject(error)
+    this.#shedding = null
   }
 
   /** Writes everything recorded so far and waits for it (blocking, for a query that must see it, and for close). */
@@ -287,26 +302,7 @@ export class Historian {
 
   /** Folds complete minutes up to `now` into 1-minute aggregates (good-quality numeric samples only). */
   downsample(now: number): number {
-    const until = Math.floor(now / 60_000) * 60_000
-    const mark = (this.#db.prepare(`SELECT ts FROM watermarks WHERE name = 'minutes'`).get() as { ts: number } | undefined)?.ts ?? 0
-    if (until <= mark) return 0
-    let folded = 0
-    this.#db.transaction(() => {
-      const result = this.#db
-        .prepare(
-          `INSERT OR REPLACE INTO minutes (minute, signal_id, count, min, max, sum, last_value, last_text, last_ts)
-           SELECT (ts / 60000) * 60000 AS minute, signal_id, COUNT(*), MIN(value), MAX(value), SUM(value),
-                  (SELECT s2.value FROM samples s2 WHERE s2.signal_id = s.signal_id AND s2.ts >= (s.ts / 60000) * 60000 AND s2.ts < (s.ts / 60000) * 60000 + 60000 ORDER BY s2.ts DESC LIMIT 1),
-                  (SELECT s2.text FROM samples s2 WHERE s2.signal_id = s.signal_id AND s2.ts >= (s.ts / 60000) * 60000 AND s2.ts < (s.ts / 60000) * 60000 + 60000 ORDER BY s2.ts DESC LIMIT 1),
-                  MAX(ts)
-           FROM samples s WHERE ts >= ? AND ts < ? AND quality = 0 GROUP BY minute, signal_id`,
-        )
-        .run(mark, until)
-      folded = result.changes
-      this.#db.prepare(`INSERT OR REPLACE INTO watermarks (name, ts) VALUES ('minutes', ?)`).run(until)
-      // IMMEDIATE: take the write lock first (waiting behind the writer thread's batch), never fail to upgrade a read.
-    }).immediate()
-    return folded
+    return foldMinutes(this.#db, now)
   }
 
   /** 1-minute aggregates of one signal in [from, to). */
@@ -332,6 +328,50 @@ export class Historian {
     return this.#db.prepare('DELETE FROM samples WHERE ts < ?').run(cutoff).changes
   }
 
+  /** Raw samples dropped while the disk guard had raw storage paused. */
+  get dropped(): number {
+    return this.#dropped
+  }
+
+  get rawPaused(): boolean {
+    return this.#rawPaused
+  }
+
+  /** The disk guard's switch: while paused, record() drops new samples (signal rules still see them). */
+  pauseRaw(paused: boolean): void {
+    if (paused) this.#handOver()
+    this.#rawPaused = paused
+  }
+
+  /**
+   * Frees disk space in the writer thread, off the event loop (edge/historian/retention.ts): folds
+   * the minutes about to go into aggregates, deletes up to `maxRows` of the oldest raw samples and
+   * gives their pages back to the filesystem. Resolves with the rows deleted; a call while one is
+   * under way joins it.
+   */
+  shed(maxRows: number, now: number): Promise<number> {
+    if (this.#failed) return Promise.reject(this.#failed)
+    if (this.#closed) return Promise.reject(new Error('the historian is closed'))
+    if (this.#shedding) return this.#shedding.promise
+    let resolve: (rows: number) => void = () => {}
+    let reject: (error: Error) => void = () => {}
+    const promise = new Promise<number>((res, rej) => ((resolve = res), (reject = rej)))
+    // A shed nobody waits for must not become an unhandled rejection.
+    promise.catch(() => {})
+    this.#shedding = { promise, resolve, reject }
+    this.#results.ref()
+    this.#writer.postMessage({ kind: 'shed', maxRows, now } satisfies ToHistorianWriter)
+    return promise
+  }
+
+  #shed(result: Extract<WriterResult, { kind: 'shed' | 'shed-failed' }>): void {
+    const shedding = this.#shedding
+    this.#shedding = null
+    if (this.#inWriter.size === 0) this.#results.unref()
+    if (result.kind === 'shed') shedding?.resolve(result.rows)
+    else shedding?.reject(new Error(result.error))
+  }
+
   close(): void {
     if (this.#closed) return
     this.flush()
@@ -340,6 +380,8 @@ export class Historian {
     this.#writer.postMessage({ kind: 'close' } satisfies ToHistorianWriter)
     // As long as flush() may wait: on a loaded machine the writer thread can take seconds to get the CPU.
     Atomics.wait(this.#shared, 1, 0, 10_000)
+    this.#shedding?.reject(new Error('the historian was closed while it shed raw samples'))
+    this.#shedding = null
     this.#results.close()
     this.#db.close()
   }

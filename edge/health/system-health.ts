@@ -1,0 +1,174 @@
+// The gateway's system health: CPU load, memory, CPU temperature, the data disk and the clock offset, sampled on a timer and served from a cache.
+import { readdirSync } from 'node:fs'
+import { Worker } from 'node:worker_threads'
+import { clockStatus, type ClockEstimate, type ClockOffsetStatus, type HttpDateOffset } from './clock-offset.ts'
+import type { DiskGuard, DiskStatus } from './disk-guard.ts'
+import type { SampleReply, SampleRequest } from './sampler-worker.ts'
+
+export interface SystemSnapshot {
+  /** When these figures were read, ISO 8601; null before the first sample. */
+  sampledAt: string | null
+  cpu: { loadPercent: number | null; cores: number | null; loadAverage1m: number | null }
+  memory: { totalBytes: number | null; availableBytes: number | null; usedPercent: number | null }
+  /** Celsius; null with a reason where the machine exposes no sensor. */
+  temperature: { cpuCelsius: number | null; reason: string | null }
+  disk: DiskStatus
+  clock: ClockOffsetStatus
+  /** The last sample that failed, or null. */
+  lastError: string | null
+}
+
+export interface SystemHealthOptions {
+  disk: DiskGuard
+  /** The cloud's HTTP Date headers, when upstream sync is on. */
+  cloudClock: HttpDateOffset | null
+  intervalMs: number
+  /** The NTP daemon and the temperature are read every this many samples (they spawn processes). */
+  slowEvery?: number
+  onError?: (error: Error) => void
+}
+
+/** Where Linux exposes temperatures; none present means no sensor (a VM, a container). */
+function hasTemperatureSensor(): boolean {
+  const entries = (dir: string) => {
+    try {
+      return readdirSync(dir)
+    } catch {
+      return []
+    }
+  }
+  if (entries('/sys/class/thermal').some((e) => e.startsWith('thermal_zone'))) return true
+  return entries('/sys/class/hwmon').some((h) => entries(`/sys/class/hwmon/${h}`).some((f) => /^temp\d+_input$/.test(f)))
+}
+
+const noSensor = 'this machine exposes no temperature sensor (no /sys/class/thermal zone, no hwmon temperature input)'
+
+export class SystemHealth {
+  readonly #o: SystemHealthOptions
+  readonly #sensor: boolean
+  #timer: NodeJS.Timeout | null = null
+  #running: Promise<void> | null = null
+  #stopped = true
+  #samples = 0
+  #ntp: ClockEstimate | null = null
+  #ntpWhy = 'not read yet'
+  #snapshot: Omit<SystemSnapshot, 'disk' | 'clock'>
+  /** Reads the figures off the event loop (edge/health/sampler-worker.ts); made at the first sample, ended by stop(). */
+  #worker: Worker | null = null
+  #requests = 0
+  readonly #waiting = new Map<number, (reply: SampleReply) => void>()
+  #sampledOnce!: () => void
+  readonly #firstSample = new Promise<void>((resolve) => (this.#sampledOnce = resolve))
+
+  constructor(options: SystemHealthOptions) {
+    this.#o = options
+    this.#sensor = process.platform !== 'linux' || hasTemperatureSensor()
+    this.#snapshot = {
+      sampledAt: null,
+      cpu: { loadPercent: null, cores: null, loadAverage1m: null },
+      memory: { totalBytes: null, availableBytes: null, usedPercent: null },
+      temperature: { cpuCelsius: null, reason: this.#sensor ? 'not read yet' : noSensor },
+      lastError: null,
+    }
+  }
+
+  /** Samples once now, then every interval; one sample at a time, never overlapping. */
+  start(): void {
+    if (this.#running) return
+    this.#stopped = false
+    const tick = async () => {
+      await this.sample()
+      if (!this.#stopped) this.#timer = setTimeout(() => void (this.#running = tick()), this.#o.intervalMs).unref()
+    }
+    this.#running = tick()
+  }
+
+  /** Resolves once the first sample has been read (or failed), or the sampler stopped. */
+  firstSample(): Promise<void> {
+    return this.#firstSample
+  }
+
+  async stop(): Promise<void> {
+    this.#sampledOnce()
+    this.#stopped = true
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = null
+    await this.#running
+    this.#running = null
+    const worker = this.#worker
+    this.#worker = null
+    if (worker) await worker.terminate()
+  }
+
+  /** One request to the sampler worker; a worker that fails answers every waiting request with its error. */
+  #ask(slow: boolean): Promise<SampleReply> {
+    if (!this.#worker) {
+      const worker = new Worker(new URL('./sampler-worker.ts', import.meta.url))
+      worker.unref()
+      const fail = (message: string) => {
+        if (this.#worker === worker) this.#worker = null
+        for (const [id, answer] of this.#waiting) answer({ id, load: null, mem: null, temperature: null, ntp: null, error: message })
+        this.#waiting.clear()
+      }
+      worker.on('message', (reply: SampleReply) => {
+        const answer = this.#waiting.get(reply.id)
+        this.#waiting.delete(reply.id)
+        answer?.(reply)
+      })
+      worker.on('error', (error) => fail(`the system sampler stopped: ${error.message}`))
+      worker.on('exit', () => fail('the system sampler exited'))
+      this.#worker = worker
+    }
+    const id = ++this.#requests
+    const request: SampleRequest = { id, slow, sensor: this.#sensor }
+    return new Promise((resolve) => {
+      this.#waiting.set(id, resolve)
+      this.#worker!.postMessage(request)
+    })
+  }
+
+  /** Reads every figure once; errors are kept in lastError and reported, never thrown. */
+  async sample(): Promise<void> {
+    const slow = this.#samples % (this.#o.slowEvery ?? 4) === 0
+    this.#samples += 1
+    let reply: SampleReply
+    try {
+      reply = await this.#ask(slow)
+    } finally {
+      // After this sample's figures are in the snapshot (below, synchronously): the first publication carries them.
+      queueMicrotask(() => this.#sampledOnce())
+    }
+    const s = this.#snapshot
+    if (reply.load) s.cpu = { loadPercent: round(reply.load.currentLoad), cores: reply.load.cores || null, loadAverage1m: round(reply.load.avgLoad) }
+    if (reply.mem) {
+      const { total, available } = reply.mem
+      s.memory = { totalBytes: total, availableBytes: available, usedPercent: total > 0 ? round(((total - available) / total) * 100) : null }
+    }
+    if (reply.temperature) {
+      const t = reply.temperature.main
+      s.temperature = t === null || !Number.isFinite(t) ? { cpuCelsius: null, reason: 'the temperature sensor gave no reading' } : { cpuCelsius: t, reason: null }
+    }
+    if (reply.ntp) {
+      this.#ntp = reply.ntp.estimate
+      this.#ntpWhy = reply.ntp.why
+    }
+    if (reply.error !== null) {
+      s.lastError = reply.error
+      this.#o.onError?.(new Error(reply.error))
+      return
+    }
+    s.sampledAt = new Date().toISOString()
+    s.lastError = null
+  }
+
+  /** The cached figures, with the disk guard's and the clock's current state: no I/O. */
+  snapshot(): SystemSnapshot {
+    const cloud = this.#o.cloudClock?.estimate() ?? null
+    const why = [this.#ntpWhy, this.#o.cloudClock ? (cloud ? '' : 'no answer from the cloud yet') : 'upstream sync is off (no cloud Date header)']
+    return { ...this.#snapshot, disk: this.#o.disk.status(), clock: clockStatus(this.#ntp, cloud, Date.now(), why) }
+  }
+}
+
+function round(n: number): number | null {
+  return Number.isFinite(n) ? Math.round(n * 10) / 10 : null
+}
