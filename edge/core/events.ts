@@ -127,6 +127,8 @@ export type EventBody =
     }
   /** Why a person was deactivated (21 CFR 11.300): the PersonDefined beside it does the deactivating. */
   | { type: 'PersonDeactivated'; data: { personId: string; reason: string } }
+  /** A lockout after repeated wrong passwords or PINs (21 CFR 11.300(d)): whose account, which secret, where from, until when; never the secret tried. */
+  | { type: 'AccountLocked'; data: { personId: string; credential: 'password' | 'pin'; via: 'login' | 'badge' | 'signing'; failures: number; lockedUntil: string; terminal: string | null } }
   | { type: 'NonconformanceDispositioned'; data: { ncId: string; disposition: NonconformanceDisposition; reason: string } }
   /** An electronic signature (21 CFR 11.50, 11.70): bound to the record it signs by that record's digest. */
   | { type: 'RecordSigned'; data: SignatureManifest }

@@ -194,6 +194,7 @@ export class Projections {
       NonconformanceDispositioned: (e) => dispositionNc.run(e.data.disposition, e.occurredAt, e.actor, e.data.ncId),
       RecordSigned: () => {},
       PersonDeactivated: () => {},
+      AccountLocked: () => {},
       AsBuiltCorrected: ({ data: d }) => {
         if (d.correctsType === 'MeasurementRecorded' && d.field === 'value' && typeof d.to === 'number') correctMeasurement.run({ v: d.to, seq: d.correctsSeq })
       },

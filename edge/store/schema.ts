@@ -327,6 +327,8 @@ export const terminals = sqliteTable('terminals', {
   active: integer('active', { mode: 'boolean' }).notNull(),
   registeredAt: text('registered_at').notNull(),
   registeredBy: text('registered_by').notNull(),
+  /** SHA-256 of the terminal's secret, issued once at registration: the terminal proves it is this one (21 CFR 11.10(h)). */
+  secretHash: text('secret_hash'),
 })
 
 export const apiTokens = sqliteTable('api_tokens', {
@@ -346,6 +348,8 @@ export const sessions = sqliteTable('sessions', {
   method: text('method').notNull().default('password'),
   /** The session's first electronic signature; later ones need only the secret component. */
   firstSignedAt: text('first_signed_at'),
+  /** The last request on the session (to the nearest few seconds): past the idle time it ends (21 CFR 11.10(d)). */
+  lastSeenAt: text('last_seen_at'),
 })
 
 export const idempotencyKeys = sqliteTable(

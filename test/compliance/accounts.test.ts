@@ -100,7 +100,7 @@ t.test('a deactivated person with a badge cannot sign or log in with it', async 
 t.test('terminals: registered by an administrator, named with each action, unknown ones refused', async (t) => {
   const olga = (await login(call, 'olga', 'olga fresh password 2')).body.token as string
   await dispatchedOrder(call, 'PO-T1', 1)
-  const start = (terminal: string) => call('POST', '/api/v1/orders/PO-T1/operations/10/start', { quantity: 1 }, olga, { 'x-takt-terminal': terminal })
+  const start = (terminal: string, key?: string) => call('POST', '/api/v1/orders/PO-T1/operations/10/start', { quantity: 1 }, olga, { 'x-takt-terminal': terminal, ...(key ? { 'x-takt-terminal-key': key } : {}) })
   const before = await gw.seq()
   isProblem(t, await start('T-99'), 403, 'terminal_unknown', 'an unregistered terminal')
   t.equal(await gw.seq(), before, 'nothing recorded')
@@ -108,13 +108,14 @@ t.test('terminals: registered by an administrator, named with each action, unkno
   isProblem(t, await call('PUT', '/api/v1/terminals/T-02', { name: 'Press terminal' }), 422, 'validation_failed', 'a terminal without a location')
   const registered = await call('PUT', '/api/v1/terminals/T-02', { name: 'Press terminal', location: 'WC-MIX' })
   t.match(registered.body, { id: 'T-02', active: true, registeredBy: /^token:/ })
-  const ok = await start('T-02')
+  const secret = registered.body.secret as string
+  const ok = await start('T-02', secret)
   t.equal(ok.status, 201)
   const logged = gw.running.gateway.store.db.sqlite.prepare('SELECT actor FROM events WHERE seq = ?').pluck().get(ok.body.seq)
   t.equal(logged, 'person:olga;terminal=T-02', 'the event names the person and the terminal')
-  t.match((await call('GET', '/api/v1/auth/me', undefined, olga, { 'x-takt-terminal': 'T-02' })).body, { id: 'olga', terminal: 'T-02' })
+  t.match((await call('GET', '/api/v1/auth/me', undefined, olga, { 'x-takt-terminal': 'T-02', 'x-takt-terminal-key': secret })).body, { id: 'olga', terminal: 'T-02' })
   t.equal((await call('PUT', '/api/v1/terminals/T-02', { name: 'Press terminal', location: 'WC-MIX', active: false })).status, 200, 'retired')
-  isProblem(t, await start('T-02'), 403, 'terminal_unknown', 'a retired terminal')
+  isProblem(t, await start('T-02', secret), 403, 'terminal_unknown', 'a retired terminal')
   t.match((await call('GET', '/api/v1/terminals')).body.items, [{ id: 'T-02', active: false }])
 })
 

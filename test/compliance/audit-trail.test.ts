@@ -3,7 +3,7 @@ import t from 'tap'
 import { completion, dispatchedOrder, routing } from '../helpers/line.ts'
 import { part11Gateway } from './part11-gateway.ts'
 
-const gw = await part11Gateway(t, 'signatures:\n  timeZone: UTC\n')
+const gw = await part11Gateway(t, 'signatures:\n  timeZone: UTC\naccounts:\n  sessionIdleMinutes: 120\n')
 const call = gw.call
 const quentin = await gw.session('quentin')
 const olga = await gw.session('olga')
@@ -56,8 +56,9 @@ t.test('filters: actor, type, subject and time; paging with after', async (t) =>
   t.ok(byOlga.body.items.every((e: { personId: string }) => e.personId === 'olga'), 'only what Olga did')
   t.same((await call('GET', '/api/v1/audit/trail?actor=person:olga', undefined, quentin)).body.items, byOlga.body.items, 'an actor as logged finds the same')
 
-  t.equal((await call('PUT', '/api/v1/terminals/T-01', { name: 'Mixer terminal', location: 'WC-MIX' })).status, 200)
-  const paused = await call('POST', `/api/v1/runs/${start.body.runId}/pause`, { reason: 'break' }, olga, { 'x-takt-terminal': 'T-01' })
+  const terminal = await call('PUT', '/api/v1/terminals/T-01', { name: 'Mixer terminal', location: 'WC-MIX' })
+  t.equal(terminal.status, 200)
+  const paused = await call('POST', `/api/v1/runs/${start.body.runId}/pause`, { reason: 'break' }, olga, { 'x-takt-terminal': 'T-01', 'x-takt-terminal-key': terminal.body.secret })
   t.equal(paused.status, 200)
   const atTerminal = await call('GET', '/api/v1/audit/trail?actor=olga&type=OperationPaused', undefined, quentin)
   t.match(atTerminal.body.items, [{ actor: 'person:olga;terminal=T-01', personId: 'olga', personName: 'Olga Operator', terminal: 'T-01', reason: 'break' }], 'the terminal and the reason are in the trail')

@@ -77,10 +77,13 @@ const matrix: Record<string, readonly Role[] | typeof open> = {
   'GET /api/v1/units/{id}/record': staff('quality', 'lead'),
   'GET /api/v1/records/{seq}': staff('quality', 'lead', 'integration'),
   'POST /api/v1/records/{seq}/signatures': staff('quality', 'lead'),
+  'GET /api/v1/signatures': readers,
 
   'GET /api/v1/historian/signals': readers,
   'GET /api/v1/historian/samples': readers,
   'GET /api/v1/connectivity': staff('lead', 'maintenance', 'integration'),
+  // A backup copies every record the gateway holds: administrators only.
+  'POST /api/v1/admin/backups': staff(),
 
   'GET /api/v1/oee': readers,
   'GET /api/v1/work-centers/{id}/oee/current': readers,
@@ -101,6 +104,7 @@ const matrix: Record<string, readonly Role[] | typeof open> = {
   'GET /api/v1/hmi/runs/{runId}': readers,
   'GET /api/v1/hmi/reason-codes': readers,
   'GET /api/v1/hmi/holds': staff('quality', 'lead'),
+  'GET /api/v1/hmi/alerts': staff('lead', 'quality'),
   'GET /api/v1/hmi/audit': staff('quality'),
 
   // B2MML in is integration's alone; its as-built out is read by integration, leads and quality.

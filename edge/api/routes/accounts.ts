@@ -3,7 +3,7 @@ import { z } from '@hono/zod-openapi'
 import { accept } from '../../core/decision.ts'
 import { event } from '../../core/events.ts'
 import { definePerson } from '../../core/master-data.ts'
-import { actorOf, guard } from '../auth.ts'
+import { actorOf, guard, recordLockout, terminalOf } from '../auth.ts'
 import { command, type Api, type ApiDeps } from '../context.ts'
 import { ProblemError, problem } from '../problem.ts'
 import { declare, valid } from '../route.ts'
@@ -18,7 +18,12 @@ const Login = z
   .openapi('PasswordLogin')
 
 const TerminalBody = z
-  .strictObject({ name: z.string().min(1).max(200), location: z.string().min(1).max(200), active: z.boolean().default(true) })
+  .strictObject({
+    name: z.string().min(1).max(200),
+    location: z.string().min(1).max(200),
+    active: z.boolean().default(true),
+    rotateSecret: z.boolean().default(false).describe('Issue a new secret, the old one stops working at once (a new terminal always gets one)'),
+  })
   .openapi('Terminal')
 
 const Deactivation = z.strictObject({ reason: z.string().min(1).max(1000) }).openapi('Deactivation')
@@ -26,12 +31,14 @@ const Deactivation = z.strictObject({ reason: z.string().min(1).max(1000) }).ope
 export function accountRoutes(app: Api, deps: ApiDeps): void {
   app.openapi(declare({ method: 'post', path: '/api/v1/auth/login', tag: 'Accounts', summary: 'Log in with user id and password (and a new password when it expired); returns a bearer session token', body: Login, anonymous: true }), async (c) => {
     const { username, password, newPassword } = valid(c, 'json', Login)
+    const terminal = terminalOf(c, deps.accounts)
     const now = deps.clock.now()
     const login = await deps.accounts.login(username, password, now, newPassword)
     if (login.ok) return c.json(login.session, 200)
     if (login.why === 'locked') {
+      const recordedSeq = login.lockout ? await recordLockout(deps, login.lockout, 'login', terminal) : null
       const seconds = Math.max(1, Math.ceil((Date.parse(login.until) - now.getTime()) / 1000))
-      const locked = problem(c, new ProblemError(429, 'account_locked', `This account is locked after too many wrong passwords; try again in ${Math.ceil(seconds / 60)} min, or ask an administrator.`, { lockedUntil: login.until }))
+      const locked = problem(c, new ProblemError(429, 'account_locked', `This account is locked after too many wrong passwords until ${login.until}; try again in ${Math.ceil(seconds / 60)} min, or ask an administrator to unlock it by setting a new password.`, { lockedUntil: login.until, ...(recordedSeq ? { recordedSeq } : {}) }))
       locked.headers.set('retry-after', String(seconds))
       return locked
     }
@@ -77,12 +84,17 @@ export function accountRoutes(app: Api, deps: ApiDeps): void {
     return c.json({ seq, personId: id, active: false, sessionsEnded }, 200)
   })
 
-  app.openapi(declare({ method: 'put', path: '/api/v1/terminals/{id}', tag: 'Accounts', summary: 'Register (or retire, active: false) a terminal that may name itself in X-Takt-Terminal', params: S.PathId, body: TerminalBody }), (c) => {
-    guard(c, ['admin'])
-    const { id } = valid(c, 'param', S.PathId)
-    const body = valid(c, 'json', TerminalBody)
-    return c.json(deps.accounts.terminals.register({ id, ...body }, actorOf(c.get('principal')), deps.clock.now()), 200)
-  })
+  app.openapi(
+    declare({ method: 'put', path: '/api/v1/terminals/{id}', tag: 'Accounts', summary: 'Register (or retire, active: false) a terminal; a new one gets its secret (X-Takt-Terminal-Key) in this answer, once', params: S.PathId, body: TerminalBody }),
+    (c) => {
+      guard(c, ['admin'])
+      const { id } = valid(c, 'param', S.PathId)
+      const { rotateSecret, ...body } = valid(c, 'json', TerminalBody)
+      const { terminal, secret } = deps.accounts.registerTerminal({ id, ...body }, actorOf(c.get('principal')), deps.clock.now(), rotateSecret)
+      // The secret is shown this once: only its hash is kept (21 CFR 11.10(h)).
+      return c.json({ ...terminal, ...(secret === null ? {} : { secret }) }, 200)
+    },
+  )
 
   app.openapi(declare({ method: 'get', path: '/api/v1/terminals', tag: 'Accounts', summary: 'Registered terminals' }), (c) => {
     guard(c, ['admin', 'quality'])

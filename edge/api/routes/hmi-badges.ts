@@ -1,6 +1,6 @@
 // Badge and PIN for operators at a terminal: an administrator sets them, an operator logs in with them (locked after repeated wrong PINs).
 import { z } from '@hono/zod-openapi'
-import { badgeForbiddenRoles, guard } from '../auth.ts'
+import { badgeForbiddenRoles, guard, recordLockout, terminalOf } from '../auth.ts'
 import type { Api, ApiDeps } from '../context.ts'
 import { ProblemError, problem } from '../problem.ts'
 import { declare, valid } from '../route.ts'
@@ -35,12 +35,14 @@ export function badgeRoutes(app: Api, deps: ApiDeps): void {
     declare({ method: 'post', path: '/api/v1/auth/badge', tag: 'Accounts', summary: 'Log in with a badge and a PIN; returns a bearer session token', body: BadgeLoginRequest, anonymous: true }),
     async (c) => {
       const { badgeId: badge, pin } = valid(c, 'json', BadgeLoginRequest)
+      const terminal = terminalOf(c, deps.accounts)
       const now = deps.clock.now()
       const attempt = await deps.accounts.badgeLogin(badge, pin, now)
       if (attempt.ok) return c.json(attempt.session, 200)
       if (attempt.locked) {
+        const recordedSeq = attempt.lockout ? await recordLockout(deps, attempt.lockout, 'badge', terminal) : null
         const seconds = Math.max(1, Math.ceil((Date.parse(attempt.until) - now.getTime()) / 1000))
-        const locked = problem(c, new ProblemError(429, 'badge_locked', `This badge is locked after too many wrong PINs; try again in ${Math.ceil(seconds / 60)} min, or ask a lead.`, { lockedUntil: attempt.until }))
+        const locked = problem(c, new ProblemError(429, 'badge_locked', `This badge is locked after too many wrong PINs; try again in ${Math.ceil(seconds / 60)} min, or ask an administrator to set a new PIN.`, { lockedUntil: attempt.until, ...(recordedSeq ? { recordedSeq } : {}) }))
         locked.headers.set('retry-after', String(seconds))
         return locked
       }

@@ -1,4 +1,4 @@
-// Read models for quality at the HMI: what is on hold and why, and the audit trail newest first with filters.
+// Read models for quality and leads at the HMI: what is on hold and why, the audit trail newest first with filters, security alerts (lockouts).
 import { z } from '@hono/zod-openapi'
 import { guard } from '../auth.ts'
 import type { Api, ApiDeps } from '../context.ts'
@@ -34,6 +34,34 @@ export function hmiQualityRoutes(app: Api, deps: ApiDeps): void {
     })
     const units = (heldUnits.all() as Row[]).map((u) => ({ serial: String(u.serial), orderId: String(u.order_id), reason: u.hold_reason === null ? null : String(u.hold_reason) }))
     return c.json({ orders, units }, 200)
+  })
+
+  const lockoutEvents = sqlite.prepare(`SELECT seq, data, actor, recorded_at FROM events WHERE type = 'AccountLocked' ORDER BY seq DESC LIMIT 50`)
+  const lockedPasswords = sqlite.prepare('SELECT person_id, locked_until, failed_attempts FROM credentials WHERE locked_until > ?')
+  const lockedBadges = sqlite.prepare('SELECT person_id, locked_until, failed_attempts FROM badges WHERE locked_until > ?')
+  const unlockBy = (personId: string, credential: string) =>
+    credential === 'pin' ? `An administrator unlocks it now by setting a new PIN (PUT /api/v1/people/${personId}/badge).` : `An administrator unlocks it now by setting a new password (PUT /api/v1/people/${personId}/password).`
+
+  // 21 CFR 11.300(d), IEC 62443-3-3 SR 6.2: a lockout is reported to the people who look after the line, not only kept as account state.
+  app.openapi(declare({ method: 'get', path: '/api/v1/hmi/alerts', tag: 'HMI', summary: 'Security alerts: account and badge lockouts, newest first, and whether each still holds' }), (c) => {
+    guard(c, ['lead', 'quality'])
+    const now = deps.clock.now().toISOString()
+    const stillLocked = new Map<string, string>()
+    for (const r of lockedPasswords.all(now) as Row[]) stillLocked.set(`password/${String(r.person_id)}`, String(r.locked_until))
+    for (const r of lockedBadges.all(now) as Row[]) stillLocked.set(`pin/${String(r.person_id)}`, String(r.locked_until))
+    const nameOf = (id: string) => deps.store.view.person(id)?.name ?? id
+    const items = (lockoutEvents.all() as Row[]).map((r) => {
+      const d = JSON.parse(String(r.data)) as { personId: string; credential: 'password' | 'pin'; via: string; failures: number; lockedUntil: string; terminal: string | null }
+      const key = `${d.credential}/${d.personId}`
+      return { seq: Number(r.seq) as number | null, type: 'AccountLocked', at: String(r.recorded_at), personId: d.personId, name: nameOf(d.personId), credential: d.credential, via: d.via, failures: d.failures, terminal: d.terminal, actor: String(r.actor), lockedUntil: d.lockedUntil, active: stillLocked.get(key) === d.lockedUntil, unlock: unlockBy(d.personId, d.credential) }
+    })
+    // A lock the log does not hold (it could not be written) is still shown, from the account state.
+    for (const [key, until] of stillLocked) {
+      const [credential, personId] = key.split('/') as ['password' | 'pin', string]
+      if (items.some((i) => i.active && `${i.credential}/${i.personId}` === key)) continue
+      items.unshift({ seq: null, type: 'AccountLocked', at: '', personId, name: nameOf(personId), credential, via: 'unknown', failures: 0, terminal: null, actor: '', lockedUntil: until, active: true, unlock: unlockBy(personId, credential) })
+    }
+    return c.json({ items }, 200)
   })
 
   app.openapi(declare({ method: 'get', path: '/api/v1/hmi/audit', tag: 'HMI', summary: 'The audit trail newest first, filtered by type, subject, actor and time; page with before', query: AuditQuery }), (c) => {

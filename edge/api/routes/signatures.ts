@@ -6,7 +6,8 @@ import { performerConflict, signatureEvent, signatureMeanings, signFirst, type S
 import { AuditQueries } from '../../store/audit-queries.ts'
 import { toRecorded } from '../../store/event-log.ts'
 import type { Decide } from '../../store/line-store.ts'
-import { bearerOf, guard, type AuthEnv } from '../auth.ts'
+import type { Role } from '../../core/model.ts'
+import { bearerOf, guard, recordLockout, type AuthEnv } from '../auth.ts'
 import { command, type Api, type ApiDeps } from '../context.ts'
 import { ProblemError } from '../problem.ts'
 import { declare, valid } from '../route.ts'
@@ -40,7 +41,11 @@ export async function signerFor(deps: ApiDeps, c: Context<AuthEnv>, action: Sign
     })
   }
   const signing = await deps.accounts.sign(bearerOf(c), c.get('principal'), input, deps.clock.now())
-  if (!signing.ok) throw new ProblemError(signing.status, signing.code, signing.message)
+  if (!signing.ok) {
+    const principal = c.get('principal')
+    const recordedSeq = signing.lockout ? await recordLockout(deps, signing.lockout, 'signing', principal.terminal, principal) : null
+    throw new ProblemError(signing.status, signing.code, signing.message, recordedSeq ? { recordedSeq } : {})
+  }
   if (policy.twoPerson.includes(action) && performerConflict(performers(), signing.signer.id)) {
     throw new ProblemError(403, 'two_person_rule', `${signing.signer.name} performed this and may not also sign it (${action} needs a second person); nothing was recorded.`, { action })
   }
@@ -57,6 +62,22 @@ export function signedCommand<R>(deps: ApiDeps, c: Context<AuthEnv>, signing: Si
 const PathSeq = z.object({ seq: z.coerce.number().int().min(1).openapi({ param: { name: 'seq', in: 'path' } }) })
 const SignRecord = z.strictObject({ signature: SignatureInput }).openapi('SignRecord')
 
+/** Kinds of record a page shows with their signatures, and who may read each kind's (as its own read route allows). */
+const listedKinds: Record<string, readonly Role[]> = {
+  order: ['operator', 'lead', 'quality', 'maintenance', 'integration'],
+  unit: ['operator', 'lead', 'quality', 'maintenance', 'integration'],
+  lot: ['operator', 'lead', 'quality', 'maintenance', 'integration'],
+  nonconformance: ['quality', 'lead'],
+}
+const maxListedSubjects = 500
+const SignaturesQuery = z.strictObject({
+  subjects: z
+    .string()
+    .max(64 * 1024)
+    .optional()
+    .describe(`Comma-separated record subjects, e.g. order/PO-1,nonconformance/NC-7 (at most ${maxListedSubjects}; kinds: ${Object.keys(listedKinds).join(', ')})`),
+})
+
 export function signatureRoutes(app: Api, deps: ApiDeps): void {
   const audit = new AuditQueries(deps.store.db.sqlite)
 
@@ -67,6 +88,25 @@ export function signatureRoutes(app: Api, deps: ApiDeps): void {
     if (!row) throw new ProblemError(404, 'not_found', `There is no record with seq ${seq}.`)
     const signatures = audit.signaturesOf(row.subject).filter((s) => s.signedSeq === seq)
     return c.json({ record: toRecorded(row), signatures }, 200)
+  })
+
+  // 21 CFR 11.50(b): a page listing many records shows each one's signatures with one request, not one per row.
+  app.openapi(declare({ method: 'get', path: '/api/v1/signatures', tag: 'Signatures', summary: 'The signatures of several records at once, by subject, each re-checked', query: SignaturesQuery }), (c) => {
+    guard(c, listedKinds.order!)
+    const { subjects } = valid(c, 'query', SignaturesQuery)
+    const list = [...new Set((subjects ?? '').split(',').filter((s) => s !== ''))]
+    if (list.length === 0) throw new ProblemError(422, 'query_invalid', "Name the records in 'subjects', e.g. subjects=order/PO-1,nonconformance/NC-7.", { errors: [{ path: 'query.subjects', message: 'required' }] })
+    if (list.length > maxListedSubjects) throw new ProblemError(422, 'query_invalid', `'subjects' names ${list.length} records; at most ${maxListedSubjects} at once.`, { errors: [{ path: 'query.subjects', message: 'too many' }] })
+    for (const [i, subject] of list.entries()) {
+      const slash = subject.indexOf('/')
+      const kind = subject.slice(0, slash)
+      const roles = slash > 0 ? listedKinds[kind] : undefined
+      if (!roles || !idText.safeParse(subject.slice(slash + 1)).success) {
+        throw new ProblemError(422, 'query_invalid', `'subjects' item ${i + 1} ('${subject.slice(0, 140)}') is not a record subject: write kind/id with kind one of ${Object.keys(listedKinds).join(', ')}.`, { errors: [{ path: `query.subjects.${i}`, message: 'not a record subject' }] })
+      }
+      guard(c, roles)
+    }
+    return c.json({ items: Object.fromEntries(list.map((subject) => [subject, audit.signaturesOf(subject)])) }, 200)
   })
 
   app.openapi(

@@ -15,6 +15,42 @@ export class ApiError extends Error {
 /** The gateway did not answer: the network or the gateway is down. */
 export class LinkError extends Error {}
 
+const terminalKey = 'takt.terminal'
+
+/**
+ * The terminal this browser was enrolled as (21 CFR 11.10(h)): its id and the secret the gateway
+ * issued once. Kept in localStorage: it belongs to the device, not to whoever is logged in.
+ * @returns {{ id: string, secret: string } | null}
+ */
+export function enrolledTerminal() {
+  try {
+    const raw = localStorage.getItem(terminalKey)
+    const t = raw ? JSON.parse(raw) : null
+    return t && typeof t.id === 'string' && typeof t.secret === 'string' ? t : null
+  } catch {
+    return null
+  }
+}
+
+/** @param {{ id: string, secret: string } | null} t */
+export function saveTerminal(t) {
+  if (t) localStorage.setItem(terminalKey, JSON.stringify({ id: t.id, secret: t.secret }))
+  else localStorage.removeItem(terminalKey)
+}
+
+/** The headers that name and prove the terminal, on every request. @param {Record<string, string>} headers */
+export function addTerminalHeaders(headers) {
+  const t = enrolledTerminal()
+  if (t) {
+    headers['x-takt-terminal'] = t.id
+    headers['x-takt-terminal-key'] = t.secret
+  }
+  return headers
+}
+
+/** A 401 that ends the session; a wrong secret at signing is a 401 too, but the session goes on. @param {number} status @param {any} body */
+const endsSession = (status, body) => status === 401 && body?.code !== 'signature_failed'
+
 /** Answers early.js asked for while the modules loaded, each taken once; an old one is not used (a view asks again). */
 const earlyRequests = /** @type {Map<string, { token: string, at: number, response: Promise<Response> }>} */ (/** @type {any} */ (globalThis).taktEarly?.requests ?? new Map())
 const earlyMaxAgeMs = 10_000
@@ -28,7 +64,7 @@ function takeEarly(path, token) {
 }
 
 /**
- * @typedef {{ token(): string | null, onUnauthorized(): void, onLink(up: boolean): void, timeoutMs?: number }} ApiOptions
+ * @typedef {{ token(): string | null, onUnauthorized(code: string): void, onLink(up: boolean): void, timeoutMs?: number }} ApiOptions
  * @param {ApiOptions} options
  */
 export function createApi(options) {
@@ -37,7 +73,7 @@ export function createApi(options) {
   /** @param {string} method @param {string} path @param {unknown} [body] @param {{ anonymous?: boolean }} [flags] */
   async function request(method, path, body, flags = {}) {
     /** @type {Record<string, string>} */
-    const headers = { accept: 'application/json' }
+    const headers = addTerminalHeaders({ accept: 'application/json' })
     const token = options.token()
     if (token && !flags.anonymous) headers.authorization = `Bearer ${token}`
     if (body !== undefined) headers['content-type'] = 'application/json'
@@ -58,7 +94,7 @@ export function createApi(options) {
     } catch {
       parsed = { detail: text }
     }
-    if (res.status === 401 && !flags.anonymous) options.onUnauthorized()
+    if (endsSession(res.status, parsed) && !flags.anonymous) options.onUnauthorized(parsed.code ?? 'unauthenticated')
     if (!res.ok) throw new ApiError(res.status, parsed)
     return parsed
   }
@@ -80,13 +116,12 @@ export function createApi(options) {
       const token = options.token()
       let res
       try {
-        res = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(120_000), cache: 'no-store' })
+        res = await fetch(path, { headers: addTerminalHeaders(token ? { authorization: `Bearer ${token}` } : {}), signal: AbortSignal.timeout(120_000), cache: 'no-store' })
       } catch (error) {
         options.onLink(false)
         throw new LinkError(error instanceof Error ? error.message : String(error))
       }
       options.onLink(true)
-      if (res.status === 401) options.onUnauthorized()
       if (!res.ok) {
         const text = await res.text()
         /** @type {any} */
@@ -96,6 +131,7 @@ export function createApi(options) {
         } catch {
           body = { detail: text }
         }
+        if (res.status === 401) options.onUnauthorized(body.code ?? 'unauthenticated')
         throw new ApiError(res.status, body)
       }
       return res.blob()

@@ -69,10 +69,14 @@
     const session = raw ? JSON.parse(raw) : null
     const [view, param] = location.hash.replace(/^#\/?/, '').split('/')
     const workCenter = view === 'terminal' ? (param ? decodeURIComponent(param) : localStorage.getItem('takt.workCenter')) : null
+    // The enrolled terminal's id and secret (api.js keeps them), so that these answers are the terminal's too.
+    const enrolled = JSON.parse(localStorage.getItem('takt.terminal') ?? 'null')
+    /** @type {Record<string, string>} */
+    const terminal = enrolled && typeof enrolled.id === 'string' && typeof enrolled.secret === 'string' ? { 'x-takt-terminal': enrolled.id, 'x-takt-terminal-key': enrolled.secret } : {}
     if (session && typeof session.token === 'string' && Date.parse(session.expiresAt) > Date.now() && workCenter && (session.roles ?? []).some((/** @type {string} */ r) => r === 'operator' || r === 'lead' || r === 'admin')) {
       const paths = ['/api/v1/hmi/andon', '/api/v1/hmi/reason-codes', `/api/v1/work-centers/${encodeURIComponent(workCenter)}/dispatch-list`]
       for (const path of paths) {
-        const response = fetch(path, { headers: { accept: 'application/json', authorization: `Bearer ${session.token}` }, cache: 'no-store', signal: AbortSignal.timeout(15000) })
+        const response = fetch(path, { headers: { accept: 'application/json', authorization: `Bearer ${session.token}`, ...terminal }, cache: 'no-store', signal: AbortSignal.timeout(15000) })
         // A request nobody takes (the view changed) must not become an unhandled rejection.
         response.catch(() => {})
         requests.set(path, { token: session.token, at: Date.now(), response })

@@ -1,4 +1,5 @@
 // The live link to the gateway: server-sent events read with fetch, so the session token travels in a header (EventSource cannot send one, and a token in a URL ends up in logs).
+import { addTerminalHeaders } from './api.js'
 
 /**
  * @typedef {{ seq: number, type: string, subject: string, at: string, workCenterId?: string, orderId?: string, opSeq?: number, runId?: string, unitSerial?: string, serial?: string, state?: string }} LiveEvent
@@ -7,7 +8,7 @@
  *   onEvent(event: LiveEvent): void,
  *   onState(state: 'up' | 'down'): void,
  *   onResync(): void,
- *   onUnauthorized(): void,
+ *   onUnauthorized(code: string): void,
  *   silenceMs?: number,
  * }} LiveOptions
  */
@@ -73,7 +74,7 @@ export function createLive(options) {
       lastSeq = data.head
       options.onResync()
     } else if (message.event === 'expired') {
-      options.onUnauthorized()
+      options.onUnauthorized('session_expired')
     }
   }
 
@@ -81,7 +82,7 @@ export function createLive(options) {
     const controller = new AbortController()
     current = controller
     /** @type {Record<string, string>} */
-    const headers = { accept: 'text/event-stream', authorization: `Bearer ${options.token() ?? ''}` }
+    const headers = addTerminalHeaders({ accept: 'text/event-stream', authorization: `Bearer ${options.token() ?? ''}` })
     if (lastSeq > 0) headers['last-event-id'] = String(lastSeq)
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     let watchdog
@@ -93,7 +94,7 @@ export function createLive(options) {
     try {
       const res = await fetch('/api/v1/live', { headers, signal: controller.signal, cache: 'no-store' })
       if (res.status === 401) {
-        options.onUnauthorized()
+        options.onUnauthorized('unauthenticated')
         return 'unauthorized'
       }
       if (!res.ok || !res.body) throw new Error(`live stream answered ${res.status}`)

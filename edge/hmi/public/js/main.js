@@ -1,4 +1,5 @@
-// The HMI's shell: language, session, views by role, the live link and its banner, idle logout.
+// The HMI's shell: language, session, views by role, the live link and its banner, idle logout, security alerts.
+import { alertsArea } from './alerts.js'
 import { createApi } from './api.js'
 import { h, fill } from './dom.js'
 import { languages, language, preferredLanguage, setLanguage, t } from './i18n.js'
@@ -19,12 +20,19 @@ const views = /** @type {Array<{ name: string, load: () => Promise<ViewModule>, 
   { name: 'terminal', load: async () => terminal, roles: ['operator', 'lead'] },
   { name: 'board', load: () => import('./views/board.js'), roles: ['lead', 'maintenance'] },
   { name: 'quality', load: () => import('./views/quality.js'), roles: ['quality', 'lead'] },
+  { name: 'enrol', load: () => import('./views/enrol.js'), roles: ['admin'] },
 ])
 
 /** Where each role starts: an operator at the terminal, a lead at the board. */
 const startView = /** @type {Record<string, string>} */ ({ operator: 'terminal', lead: 'board', maintenance: 'board', quality: 'quality', admin: 'board' })
 
+// The gateway ends a session after its own idle time (accounts.sessionIdleMinutes, given with the login); the page never waits longer than that.
 const idle = { badgeMs: 10 * 60_000, passwordMs: 30 * 60_000, warnMs: 60_000 }
+const idleMs = () => {
+  const own = session?.via === 'badge' ? idle.badgeMs : idle.passwordMs
+  const gateway = typeof session?.idleMinutes === 'number' ? session.idleMinutes * 60_000 : Infinity
+  return Math.min(own, gateway)
+}
 
 const main = /** @type {HTMLElement} */ (document.getElementById('main'))
 const nav = /** @type {HTMLElement} */ (document.getElementById('nav'))
@@ -33,6 +41,7 @@ const logoutButton = /** @type {HTMLButtonElement} */ (document.getElementById('
 const linkBanner = /** @type {HTMLElement} */ (document.getElementById('link-banner'))
 const idleBanner = /** @type {HTMLElement} */ (document.getElementById('idle-banner'))
 const scanHeld = /** @type {HTMLElement} */ (document.getElementById('scan-held'))
+const alerts = alertsArea(/** @type {HTMLElement} */ (document.getElementById('alerts')))
 
 let session = loadSession()
 /** @type {MountedView | null} */
@@ -44,13 +53,18 @@ let linkUp = true
 let linkTimer
 let loginMessage = ''
 
-const api = createApi({ token: () => session?.token ?? null, onUnauthorized: () => endSession('login.expired'), onLink: setLink })
+/** Why the gateway ended the session, as the login page says it. @param {string} code */
+const endedBecause = (code) => (code === 'session_expired' ? 'login.sessionExpired' : 'login.expired')
+const api = createApi({ token: () => session?.token ?? null, onUnauthorized: (code) => endSession(endedBecause(code)), onLink: setLink })
 const live = createLive({
   token: () => session?.token ?? null,
-  onEvent: (event) => mounted?.onLive?.(event),
+  onEvent: (event) => {
+    if (event.type === 'AccountLocked') alerts.refresh(api, session)
+    mounted?.onLive?.(event)
+  },
   onState: (state) => setLink(state === 'up'),
   onResync: () => mounted?.refresh?.(),
-  onUnauthorized: () => endSession('login.expired'),
+  onUnauthorized: (code) => endSession(endedBecause(code)),
 })
 
 /** The banner says the link is down for as long as it is, and that it is back for a few seconds. @param {boolean} up */
@@ -105,6 +119,7 @@ async function render() {
   renderChrome()
   const r = route()
   const ctx = { api, session, route: r, navigate, capabilities, onLogin: startSession, message: loginMessage }
+  alerts.refresh(api, session)
   if (!session) {
     mounted = await login.mount(main, ctx)
     return
@@ -132,9 +147,9 @@ async function loadCapabilities() {
   }
 }
 
-/** @param {{ token: string, expiresAt: string }} login @param {'badge' | 'password'} via */
+/** @param {{ token: string, expiresAt: string, idleMinutes?: number }} login @param {'badge' | 'password'} via */
 async function startSession(login, via) {
-  session = { token: login.token, expiresAt: login.expiresAt, personId: '', name: '', roles: [], kind: 'person', via }
+  session = { token: login.token, expiresAt: login.expiresAt, idleMinutes: login.idleMinutes, personId: '', name: '', roles: [], kind: 'person', via }
   const me = await api.get('/api/v1/auth/me')
   session = { ...session, personId: me.id, name: me.name, roles: me.roles, kind: me.kind }
   saveSession(session)
@@ -176,7 +191,7 @@ async function boot() {
   logoutButton.addEventListener('click', () => endSession())
   window.addEventListener('hashchange', () => void render())
   idleWatch({
-    idleMs: () => (session?.via === 'badge' ? idle.badgeMs : idle.passwordMs),
+    idleMs,
     warnMs: idle.warnMs,
     onWarn: (seconds) => {
       if (!session) return

@@ -2,7 +2,7 @@
 
 const key = 'takt.session'
 
-/** @typedef {{ token: string, expiresAt: string, personId: string, name: string, roles: string[], kind: string, via: 'badge' | 'password' }} Session */
+/** `idleMinutes`: the gateway's idle time; `signedOnce`: this session has signed, so a signature needs only the secret (21 CFR 11.200(a)(1)). @typedef {{ token: string, expiresAt: string, idleMinutes?: number, signedOnce?: boolean, personId: string, name: string, roles: string[], kind: string, via: 'badge' | 'password' }} Session */
 
 /** @returns {Session | null} */
 export function loadSession() {

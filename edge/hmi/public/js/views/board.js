@@ -1,8 +1,9 @@
-// The line lead's board: andon of every work center, WIP with progress and estimated completion, hold and release, resequencing, and the OEE and trend tabs.
-import { enc } from '../api.js'
+// The line lead's board: andon of every work center, WIP with progress and estimated completion, hold and release, closing completed orders, each order's signatures, resequencing, and the OEE and trend tabs.
+import { ApiError, enc } from '../api.js'
 import { debounce, fill, h } from '../dom.js'
 import { formatNumber, formatSince, formatTime, t, tOr } from '../i18n.js'
 import { hasRole } from '../session.js'
+import { signDialog, signatureRows, signaturesOf } from '../signing.js'
 import { askReason, noticeArea, progressBar, refusalArea, stateBadge, subnav, table } from '../ui.js'
 import { oeeTab } from './board-oee.js'
 import { trendsTab } from './board-trends.js'
@@ -19,8 +20,8 @@ function andonTile(item) {
   )
 }
 
-/** @param {any} ctx @param {{ show(e: unknown): void, clear(): void }} refusal @param {{ show(text: string): void }} notice @param {() => void} reload */
-function wipTable(items, ctx, refusal, notice, reload) {
+/** @param {any[]} items @param {Record<string, any[]>} signed @param {any} ctx @param {{ show(e: unknown): void, clear(): void }} refusal @param {{ show(text: string): void }} notice @param {() => void} reload */
+function wipTable(items, signed, ctx, refusal, notice, reload) {
   const lead = hasRole(ctx.session, 'lead')
   /** @param {string} orderId @param {'hold' | 'release-hold'} action */
   const act = async (orderId, action) => {
@@ -53,7 +54,46 @@ function wipTable(items, ctx, refusal, notice, reload) {
           : '',
   ])
   const head = ['wip.order', 'wip.product', 'wip.state', 'wip.where', 'wip.progress', 'wip.done', 'wip.eta', 'wip.due', 'wip.action'].map((k) => t(k))
-  return items.length ? h('div.table-wrap', null, table(t('wip.title'), head, rows)) : h('p', null, t('wip.none'))
+  return items.length ? h('div.table-wrap', null, signatureRows(table(t('wip.title'), head, rows), items.map((w) => `order/${w.orderId}`), signed)) : h('p', null, t('wip.none'))
+}
+
+/** How many closed orders the board keeps in view, newest first. */
+const closedShown = 20
+
+/**
+ * Completed orders, which a lead closes (signed where the line requires it: `order-close`), and the
+ * latest closed ones, each with its signatures.
+ * @param {any[]} completed @param {any[]} closed @param {Record<string, any[]>} signed @param {any} ctx @param {any} refusal @param {any} notice @param {() => void} reload
+ */
+function finishedTable(completed, closed, signed, ctx, refusal, notice, reload) {
+  const lead = hasRole(ctx.session, 'lead')
+  /** @param {string} orderId */
+  const close = async (orderId) => {
+    const path = `/api/v1/orders/${enc(orderId)}/close`
+    try {
+      await ctx.api.post(path)
+      notice.show(t('finished.closed', { order: orderId }))
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === 'signature_required')) return refusal.show(error)
+      const answer = await signDialog({ title: t('sign.title', { what: t('finished.closeWhat', { order: orderId }) }), session: ctx.session, attempt: (signature) => ctx.api.post(path, { signature }) })
+      if (!answer) return
+      notice.show(t('finished.closedSigned', { order: orderId }))
+    }
+    refusal.clear()
+    reload()
+  }
+  const items = [...completed, ...closed]
+  if (!items.length) return h('p', null, h('strong', null, t('finished.title')), ' ', t('finished.none'))
+  const rows = items.map((/** @type {any} */ o) => [
+    h('strong', { 'data-order': o.id }, o.id),
+    o.productId,
+    h('span', { class: `order-state os-${o.state}` }, tOr(`order.${o.state}`, o.state)),
+    formatNumber(o.quantity),
+    formatTime(o.dueAt),
+    lead && o.state === 'completed' ? h('button.ghost', { type: 'button', 'data-close': o.id, onclick: () => close(o.id) }, t('finished.close')) : '',
+  ])
+  const head = ['wip.order', 'wip.product', 'wip.state', 'finished.quantity', 'wip.due', 'wip.action'].map((k) => t(k))
+  return h('div.table-wrap', null, signatureRows(table(t('finished.title'), head, rows), items.map((o) => `order/${o.id}`), signed))
 }
 
 /** The dispatch list of one work center, moved with up and down buttons (works by touch and by keyboard), saved at once as one resequence. */
@@ -151,8 +191,14 @@ export async function mount(root, ctx) {
     fill(andon, res.items.map(andonTile))
   }
   const loadWip = async () => {
-    const res = await ctx.api.get('/api/v1/wip')
-    fill(body, wipTable(res.items, ctx, refusal, notice, () => void loadWip()))
+    const [res, completed, closed] = await Promise.all([ctx.api.get('/api/v1/wip'), ctx.api.get('/api/v1/orders?state=completed&limit=200'), ctx.api.get('/api/v1/orders?state=closed')])
+    // The orders list is sorted by priority and due date: the newest closed ones are picked here.
+    const latestClosed = closed.items.sort((/** @type {any} */ a, /** @type {any} */ b) => String(b.updatedAt).localeCompare(String(a.updatedAt))).slice(0, closedShown)
+    const ids = [...res.items.map((/** @type {any} */ w) => w.orderId), ...completed.items.map((/** @type {any} */ o) => o.id), ...latestClosed.map((/** @type {any} */ o) => o.id)]
+    // The records are shown even when their signatures cannot be read; a refusal says why.
+    const signed = await signaturesOf(ctx.api, ids.map((id) => `order/${id}`)).catch((e) => (refusal.show(e), {}))
+    const reload = () => void loadWip()
+    fill(body, wipTable(res.items, signed, ctx, refusal, notice, reload), h('section.card', { 'data-finished': '' }, finishedTable(completed.items, latestClosed, signed, ctx, refusal, notice, reload)))
   }
   await loadAndon().catch((e) => refusal.show(e))
   /** @type {{ refresh(): void, destroy?(): void } | null} */

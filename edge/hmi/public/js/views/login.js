@@ -1,5 +1,5 @@
-// The login page: badge and PIN for operators (scan the badge, type the PIN on the keypad), user and password for everyone else.
-import { ApiError } from '../api.js'
+// The login page: badge and PIN for operators (scan the badge, type the PIN on the keypad), user and password for everyone else, and a new password where the old one expired or an administrator set it.
+import { ApiError, saveTerminal } from '../api.js'
 import { field, fill, h } from '../dom.js'
 import { formatTime, t, tOr } from '../i18n.js'
 import { scanField, setScanTarget } from '../scan.js'
@@ -13,6 +13,11 @@ export function mount(root, ctx) {
   /** @param {unknown} e */
   function failed(e) {
     if (e instanceof ApiError && e.code === 'badge_locked') say(t('login.badge_locked', { until: formatTime(/** @type {string} */ (e.body.lockedUntil)) }))
+    else if (e instanceof ApiError && e.code === 'account_locked') say(t('login.account_locked', { until: formatTime(/** @type {string} */ (e.body.lockedUntil)) }))
+    else if (e instanceof ApiError && (e.code === 'terminal_unverified' || e.code === 'terminal_unknown')) {
+      // A terminal whose enrolment no longer holds (retired, or enrolled again elsewhere): it can only be forgotten here, then enrolled again.
+      fill(error, h('p', null, e.detail), h('button.ghost', { type: 'button', onclick: () => (saveTerminal(null), say(t('enrol.forgotten'))) }, t('enrol.forget')))
+    }
     else if (e instanceof ApiError) say(tOr(`login.${e.code}`, e.detail))
     else say(t('link.down'))
   }
@@ -75,12 +80,15 @@ export function mount(root, ctx) {
       onsubmit: async (/** @type {Event} */ e) => {
         e.preventDefault()
         say('')
+        const username = user.input.value.trim()
+        const current = password.input.value
         try {
-          const session = await ctx.api.request('POST', '/api/v1/auth/login', { username: user.input.value.trim(), password: password.input.value }, { anonymous: true })
+          const session = await ctx.api.request('POST', '/api/v1/auth/login', { username, password: current }, { anonymous: true })
           await ctx.onLogin(session, 'password')
         } catch (err) {
           password.input.value = ''
-          failed(err)
+          if (err instanceof ApiError && err.code === 'password_change_required') changePassword(username, current, err.detail)
+          else failed(err)
         }
       },
     },
@@ -89,6 +97,49 @@ export function mount(root, ctx) {
     password.wrap,
     h('button.primary.big', { type: 'submit' }, t('login.submit')),
   )
+
+  /**
+   * The password expired or an administrator set it (21 CFR 11.300(b)): the person chooses a new one,
+   * sent with the current one in the same login. The current one is kept only in this closure.
+   * @param {string} username @param {string} current @param {string} why the gateway's reason (its words name the cause)
+   */
+  function changePassword(username, current, why) {
+    say('')
+    const next = field(t('login.newPassword'), { name: 'new-password', type: 'password', autocomplete: 'new-password', required: true, maxlength: 200 })
+    const again = field(t('login.repeatPassword'), { name: 'repeat-password', type: 'password', autocomplete: 'new-password', required: true, maxlength: 200 })
+    const form = h(
+      'form.card.login-form',
+      {
+        'aria-labelledby': 'login-change-title',
+        onsubmit: async (/** @type {Event} */ e) => {
+          e.preventDefault()
+          say('')
+          if (next.input.value !== again.input.value) {
+            again.input.value = ''
+            say(t('login.mismatch'))
+            again.input.focus()
+            return
+          }
+          try {
+            const session = await ctx.api.request('POST', '/api/v1/auth/login', { username, password: current, newPassword: next.input.value }, { anonymous: true })
+            await ctx.onLogin(session, 'password')
+          } catch (err) {
+            next.input.value = ''
+            again.input.value = ''
+            next.input.focus()
+            failed(err)
+          }
+        },
+      },
+      h('h2', { id: 'login-change-title' }, t('login.changeTitle')),
+      h('p', null, t(/administrator/.test(why) ? 'login.changeReset' : 'login.changeExpired')),
+      next.wrap,
+      again.wrap,
+      h('button.primary.big', { type: 'submit' }, t('login.changeSubmit')),
+    )
+    passwordForm.replaceWith(form)
+    next.input.focus()
+  }
 
   const tabs = h(
     'nav.subnav',

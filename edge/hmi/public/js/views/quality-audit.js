@@ -4,7 +4,7 @@ import { formatNumber, formatTime, t } from '../i18n.js'
 import { table } from '../ui.js'
 
 /** Event types an auditor filters by most; the field takes any other type too. */
-const commonTypes = ['OperationStarted', 'OperationCompleted', 'MaterialConsumed', 'ConsumptionRefused', 'MeasurementRecorded', 'NonconformanceOpened', 'UnitHeld', 'UnitHoldReleased', 'OrderCreated', 'OrderReleased', 'OrderDispatched', 'OrderHeld', 'OrderHoldReleased', 'OrderCompleted', 'DispatchResequenced', 'WorkCenterStateChanged', 'PersonDefined', 'LotDefined']
+const commonTypes = ['OperationStarted', 'OperationCompleted', 'MaterialConsumed', 'ConsumptionRefused', 'MeasurementRecorded', 'NonconformanceOpened', 'UnitHeld', 'UnitHoldReleased', 'OrderCreated', 'OrderReleased', 'OrderDispatched', 'OrderHeld', 'OrderHoldReleased', 'OrderCompleted', 'DispatchResequenced', 'WorkCenterStateChanged', 'PersonDefined', 'LotDefined', 'RecordSigned', 'AccountLocked', 'PersonDeactivated']
 
 /** The event's data in one line, for the table; the full record is one click away in the API. @param {unknown} data */
 function brief(data) {
