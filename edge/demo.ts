@@ -1,14 +1,12 @@
-// `takt demo` / `npm start`: a gateway with a sample line, its master data, people and a few orders.
+// `takt demo` / `npm start`: a whole demo line in one process — cloud-sync, a gateway following it, the simulated machines, a day of orders and a crew working them.
 import { defineBom, defineEquipment, defineLot, defineMaterial, definePerson, defineRouting } from './core/master-data.ts'
 import { assignShiftCalendar, defineReasonCodes, defineShiftCalendar } from './core/oee-commands.ts'
 import { defineOrder, dispatchOrder, releaseOrder } from './core/orders.ts'
 import type { Decide } from './store/line-store.ts'
-import { loadConfig } from './config.ts'
 import { demoBom, demoEquipment, demoLots, demoMaterials, demoPassword, demoPeople, demoReasons, demoRouting, demoShiftCalendar } from './demo-line.ts'
 import type { Gateway } from './gateway.ts'
-import { startGateway } from './main.ts'
 
-const demoAdminToken = 'takt-demo-admin-token-not-for-production'
+export const demoAdminToken = 'takt-demo-admin-token-not-for-production'
 /** Operators log in at the HMI terminal with a badge and a PIN; the demo's, printed at start. */
 export const demoPin = '2580'
 export const demoBadge = (personId: string) => `BADGE-${personId.toUpperCase()}`
@@ -44,30 +42,10 @@ export async function seedDemoLine(gateway: Gateway, now: Date): Promise<boolean
   return true
 }
 
-export async function runDemo(): Promise<void> {
-  const env = { ...process.env }
-  env.TAKT_ADMIN_TOKEN ||= demoAdminToken
-  env.TAKT_HTTP_PORT ||= '8080'
-  // The demo's broker stays off the standard MQTT port, which a plant broker may already hold.
-  env.TAKT_MQTT_PORT ||= '1884'
-  const config = loadConfig({ env })
-  const running = await startGateway(config)
-  const seeded = await seedDemoLine(running.gateway, new Date())
-  const url = `http://${config.http.host}:${running.port}`
-  process.stdout.write(
-    [
-      '',
-      `Takt demo line ${seeded ? 'loaded' : 'resumed'} (data in ${config.dataDir})`,
-      `  API        ${url}/api/v1   (OpenAPI: ${url}/openapi.json)`,
-      `  Health     ${url}/health`,
-      `  HMI        ${url}/   (operators: badge ${demoBadge('ana')} or ${demoBadge('ben')}, PIN ${demoPin})`,
-      `  Admin API token: ${env.TAKT_ADMIN_TOKEN === demoAdminToken ? demoAdminToken : '(from TAKT_ADMIN_TOKEN)'}`,
-      `  Logins (password '${demoPassword}'): ana, ben (operators), lea (lead), quinn (quality)`,
-      '  Ctrl-C stops the demo.',
-      '',
-    ].join('\n'),
-  )
-  const stop = () => running.stop().then(() => process.exit(0), () => process.exit(1))
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+export { demoHelp } from './demo/help.ts'
+
+/** `takt demo`: loaded only when run, so that what imports the seed above stays light. */
+export async function runDemo(args: string[] = []): Promise<void> {
+  const { runDemoLine } = await import('./demo/cli.ts')
+  await runDemoLine(args)
 }
