@@ -117,24 +117,33 @@ async function completionCost(gw: TelemetryGateway, o: TelemetryOptions): Promis
   const quiet: PacedResult[] = []
   const loaded: PacedResult[] = []
   const telemetry: PublisherReport[] = []
+  // The gateway's CPU (all threads) over each segment: how much of a core the completions take, and what telemetry adds.
+  const cpu = { quiet: [] as CpuTime[], loaded: [] as CpuTime[] }
+  const segment = async (into: PacedResult[], cpuInto: CpuTime[], runIds: string[]) => {
+    const before = readCpuTime(gw.pid)
+    into.push(await runPaced({ ...load, runIds, seconds: o.segmentSeconds }))
+    const after = readCpuTime(gw.pid)
+    cpuInto.push({ user: after.user - before.user, system: after.system - before.system })
+  }
   let next = warm
   for (let i = 0; i < 2 * o.segments; i++) {
     const runIds = runs.slice(next, (next += perSegment))
     if (i % 2 === 0) {
-      quiet.push(await runPaced({ ...load, runIds, seconds: o.segmentSeconds }))
+      await segment(quiet, cpu.quiet, runIds)
       continue
     }
     // The publisher starts a second early, so the completions meet it at full speed, and stops after them.
     const publishing = publish(planFor(gw.mqttPort, o, { seconds: o.segmentSeconds + 1.5 }, (10 + i) * 1e8))
     await sleep(1000)
-    loaded.push(await runPaced({ ...load, runIds, seconds: o.segmentSeconds }))
+    await segment(loaded, cpu.loaded, runIds)
     telemetry.push(await publishing)
   }
   const recorded = await recordedGood(prepared)
   const acknowledged = [...quiet, ...loaded].reduce((n, r) => n + r.ok, warm)
   if (recorded < acknowledged) throw new Error(`the gateway acknowledged ${acknowledged} completions but recorded ${recorded}`)
-  const cost = { quiet, loaded, telemetry }
-  log(`completions at an even ${o.fixedRate}/s: p99 ${ms(summarize(quiet.flatMap((r) => r.latencies)).p99)} ms without telemetry, ${ms(summarize(loaded.flatMap((r) => r.latencies)).p99)} ms with it`)
+  const cost = { quiet, loaded, telemetry, cpu }
+  const share = (c: CpuTime[], r: PacedResult[]) => (100 * c.reduce((n, t) => n + t.user + t.system, 0)) / r.reduce((n, p) => n + p.seconds, 0)
+  log(`completions at an even ${o.fixedRate}/s: p50 ${ms(summarize(quiet.flatMap((r) => r.latencies)).p50)} / p99 ${ms(summarize(quiet.flatMap((r) => r.latencies)).p99)} ms without telemetry (gateway ${share(cpu.quiet, quiet).toFixed(0)}% of a core), p50 ${ms(summarize(loaded.flatMap((r) => r.latencies)).p50)} / p99 ${ms(summarize(loaded.flatMap((r) => r.latencies)).p99)} ms with it (${share(cpu.loaded, loaded).toFixed(0)}%)`)
   return cost
 }
 

@@ -8,7 +8,7 @@ Usage: takt <command> [options]
 
 Commands:
   edge [--config FILE]   run the line gateway (HTTP API)
-  demo                   run a demo gateway with a sample line and master data
+  demo                   run a whole demo line: cloud, gateway, simulated machines, orders, crew (--help)
   cloud                  run cloud-sync, the central replica the gateways push to (--help)
   sim SCENARIO.yaml      run simulated machines (OPC UA, Modbus TCP, Sparkplug B) from a scenario
   opcua browse URL       list an OPC UA server's variables, or draft a profile (--skeleton NAME)
@@ -16,6 +16,10 @@ Commands:
   profiles check FILE... validate hardware profiles; every problem with file, line and path
   hash-password          read a password on stdin, print its scrypt hash (for mqtt.accounts)
   audit verify           check the event log's hash chain and signatures in TAKT_DATA_DIR (--help)
+  import FILE...         B2MML or JSON documents into TAKT_DATA_DIR, all or none, or a running gateway (--url)
+  export WHAT            orders, as-built, genealogy or the audit trail as JSON (as-built also as B2MML)
+  backup [--out FILE]    a verified online backup of the gateway's databases, safe while it runs
+  restore FILE           restore a verified backup into a stopped gateway's data directory
   help, --help           show this help
   --version              print the version
 
@@ -73,7 +77,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'demo': {
       const { runDemo } = await import('../edge/demo.ts')
-      await runDemo()
+      await runDemo(rest)
       return
     }
     case 'cloud': {
@@ -115,6 +119,27 @@ async function main(argv: string[]): Promise<void> {
       }
       process.exit(await runAudit(rest))
     }
+    case 'import': {
+      const { runImport } = await import('./import-command.ts')
+      process.exitCode = await runImport(rest)
+      return
+    }
+    case 'export': {
+      const { runExport } = await import('./export-command.ts')
+      // exitCode, not exit(): a large export to a pipe is written out before the process ends.
+      process.exitCode = await runExport(rest)
+      return
+    }
+    case 'backup': {
+      const { runBackup } = await import('./backup-command.ts')
+      process.exitCode = await runBackup(rest)
+      return
+    }
+    case 'restore': {
+      const { runRestore } = await import('./backup-command.ts')
+      process.exitCode = await runRestore(rest)
+      return
+    }
     case 'hash-password': {
       const chunks: Buffer[] = []
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
@@ -129,6 +154,10 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'profiles': {
       const [verb, ...files] = rest
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write('Usage: takt profiles check FILE...\n  Validates hardware profiles (YAML) against their schema; every problem with file, line and path.\n  Exit codes: 0 every profile valid; 1 a profile has problems; 2 usage error.\n')
+        return
+      }
       if (verb !== 'check' || files.length === 0) {
         process.stderr.write('usage: takt profiles check FILE...\n')
         process.exit(2)

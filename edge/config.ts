@@ -1,6 +1,6 @@
 // Gateway configuration: a YAML file plus TAKT_* environment overrides, validated once, every problem listed, then frozen.
 import { readFileSync } from 'node:fs'
-import { dirname, isAbsolute, resolve } from 'node:path'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { LineCounter, isNode, parseDocument } from 'yaml'
 import { z } from 'zod'
 import { checkProfileFile, formatProblem } from '../hardware-profiles/load.ts'
@@ -106,6 +106,29 @@ export const GatewayConfigSchema = z.strictObject({
     .nullable()
     .default(null),
   historian: z.strictObject({ rawRetentionDays: z.number().min(0.01).max(3650).default(30) }).prefault({}),
+  /** Free space of the data directory's filesystem (edge/health/disk-guard.ts, docs/configuration.md). */
+  disk: z
+    .strictObject({
+      /** Below this many free MB the historian sheds its oldest raw samples and stores no new ones. */
+      historianFloorMb: z.number().int().min(0).max(10_000_000).default(1024),
+      /** Below this many free MB as-built writes are refused (507); at most historianFloorMb. */
+      hardFloorMb: z.number().int().min(0).max(10_000_000).default(256),
+      checkIntervalMs: z.number().int().min(50).max(600_000).default(5000),
+    })
+    .prefault({}),
+  /** System health sampling: CPU, memory, temperature, clock offset (GET /health, GET /metrics). */
+  system: z.strictObject({ sampleIntervalMs: z.number().int().min(1000).max(3_600_000).default(15_000) }).prefault({}),
+  /** Verified online backups of the MES database and the historian (edge/store/backup.ts); see docs/configuration.md#backups. */
+  backup: z
+    .strictObject({
+      /** Hours between scheduled backups; 0: only on demand (POST /api/v1/admin/backups, `takt backup`). */
+      intervalHours: z.number().min(0).max(8760).default(24),
+      /** Backups kept in dir; the oldest beyond this are deleted after each new one. */
+      keep: z.number().int().min(1).max(1000).default(7),
+      /** Where backups go; dataDir/backups when null. */
+      dir: z.string().min(1).nullable().default(null),
+    })
+    .prefault({}),
   sessionTtlMinutes: z.number().int().min(1).max(7 * 24 * 60).default(480),
   /** Password rules and lockout of person accounts (21 CFR 11.300; docs/compliance-part11.md). */
   accounts: z
@@ -120,6 +143,8 @@ export const GatewayConfigSchema = z.strictObject({
       /** Wrong passwords in a row (logins and signatures together) that lock an account, and for how long. */
       maxFailedLogins: z.number().int().min(1).max(100).default(5),
       lockoutMinutes: z.number().int().min(1).max(7 * 24 * 60).default(15),
+      /** Minutes without a request after which a login session ends (21 CFR 11.10(d)). */
+      sessionIdleMinutes: z.number().int().min(1).max(24 * 60).default(15),
     })
     .prefault({}),
   /** Electronic signatures (21 CFR 11.50–11.200): which actions need one, which need a second person, the zone of local times. */
@@ -241,8 +266,13 @@ export const environment = {
   TAKT_HTTP_TLS: { key: 'http.tls', type: 'string' },
   TAKT_MQTT_PORT: { key: 'mqtt.port', type: 'integer' },
   TAKT_LOG_LEVEL: { key: 'log.level', type: 'string' },
+  TAKT_DISK_HISTORIAN_FLOOR_MB: { key: 'disk.historianFloorMb', type: 'integer' },
+  TAKT_DISK_HARD_FLOOR_MB: { key: 'disk.hardFloorMb', type: 'integer' },
   TAKT_ERP_PUSH_AUTHORIZATION: { key: 'erp.push.authorization', type: 'string' },
   TAKT_SYNC_TOKEN: { key: 'sync.token', type: 'string' },
+  TAKT_BACKUP_DIR: { key: 'backup.dir', type: 'string' },
+  TAKT_BACKUP_INTERVAL_HOURS: { key: 'backup.intervalHours', type: 'integer' },
+  TAKT_BACKUP_KEEP: { key: 'backup.keep', type: 'integer' },
 } as const
 
 export class ConfigError extends Error {
@@ -327,12 +357,14 @@ export function loadConfig(options: { file?: string | undefined; env?: NodeJS.Pr
   }
   if (config.erp.push && config.erp.push.minBackoffMs > config.erp.push.maxBackoffMs) problems.push('erp.push.minBackoffMs: above erp.push.maxBackoffMs')
   if (config.sync && config.sync.minBackoffMs > config.sync.maxBackoffMs) problems.push('sync.minBackoffMs: above sync.maxBackoffMs')
+  if (config.disk.hardFloorMb > config.disk.historianFloorMb) problems.push(`disk.hardFloorMb: ${config.disk.hardFloorMb} is above disk.historianFloorMb (${config.disk.historianFloorMb}); telemetry gives way before as-built records do`)
   const profiles = loadDeviceProfiles(config, file ? dirname(resolve(cwd, file)) : cwd, problems)
   if (problems.length > 0) throw new ConfigError(problems)
   const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(cwd, config.dataDir)
   const adminToken = env.TAKT_ADMIN_TOKEN && env.TAKT_ADMIN_TOKEN.length > 0 ? env.TAKT_ADMIN_TOKEN : null
   if (adminToken !== null && adminToken.length < 24) throw new ConfigError(['TAKT_ADMIN_TOKEN: must be at least 24 characters'])
-  return deepFreeze({ ...config, dataDir, adminToken, profiles, source: file ?? '(defaults and environment)' })
+  const backup = { ...config.backup, dir: config.backup.dir === null ? join(dataDir, 'backups') : resolve(cwd, config.backup.dir) }
+  return deepFreeze({ ...config, dataDir, backup, adminToken, profiles, source: file ?? '(defaults and environment)' })
 }
 
 function deepFreeze<T extends object>(value: T): Readonly<T> {

@@ -13,7 +13,11 @@ import { Historian } from './historian/historian.ts'
 import { LineStore } from './store/line-store.ts'
 import { LineQueries } from './store/queries.ts'
 import { SyncPusher } from './sync/pusher.ts'
+import { backupRoutes } from './api/routes/backups.ts'
+import { BackupSchedule } from './store/backup-schedule.ts'
+import { holdDataDir, ownedMessage, runningGateway } from './store/data-dir-lock.ts'
 import { ShapeFollower } from './sync/shape-follower.ts'
+import { createGatewayHealth } from './health/index.ts'
 
 export const version = '0.1.0'
 
@@ -31,6 +35,14 @@ export function buildGateway(config: GatewayConfig, parts: GatewayParts = {}) {
   const logger = parts.logger ?? pino({ level: config.log.level, redact: ['req.headers.authorization', '*.password', '*.token', '*.authorization'] })
   const storeLog = logger.child({ module: 'store' })
   const store = new LineStore({ file: join(config.dataDir, 'takt.db'), clock, ids, checkpoints: 'worker', sync: 'after-commit', checkpointer: { onError: (message) => storeLog.error(message) } })
+  // Offline tools (takt restore, takt import) refuse to write under a running gateway: it says here that it runs.
+  const tool = runningGateway(config.dataDir)
+  if (tool && tool.role !== undefined && tool.role !== 'gateway') {
+    store.close()
+    throw new Error(ownedMessage(config.dataDir, tool))
+  }
+  const releaseDataDir = holdDataDir(config.dataDir, clock.now())
+  if (store.db.preMigrationBackup) storeLog.info({ file: store.db.preMigrationBackup }, 'backed up the database before migrating it')
   const accounts = new Accounts(store.db.sqlite, config.sessionTtlMinutes * 60_000, accountOptions(config))
   if (config.adminToken && accounts.ensureBootstrapToken(config.adminToken, clock.now(), ids.next())) {
     logger.info('provisioned the bootstrap admin API token from TAKT_ADMIN_TOKEN')
@@ -43,6 +55,8 @@ export function buildGateway(config: GatewayConfig, parts: GatewayParts = {}) {
   // Telemetry lives in its own file so that it can never slow or endanger an as-built write.
   const historian = new Historian({ file: join(config.dataDir, 'historian.db'), rawRetentionMs: config.historian.rawRetentionDays * 86400_000 })
   const connectivity = new ConnectivityBoard()
+  // System health and the disk guard (edge/health): the guard's flag is tested before each command; main.ts starts the timers.
+  const health = createGatewayHealth(store, historian, { dataDir: config.dataDir, version, ...config.disk, sampleIntervalMs: config.system.sampleIntervalMs, cloudOrigin: config.sync ? new URL(config.sync.url).origin : null }, logger)
   const live = new LiveFeed({ store, accounts, clock }, parts.live)
   // ERP: B2MML in; performance out through a durable outbox when erp.push is set (started by main.ts once listening).
   const erpLog = logger.child({ module: 'erp' })
@@ -61,13 +75,19 @@ export function buildGateway(config: GatewayConfig, parts: GatewayParts = {}) {
     logger: logger.child({ module: 'api' }),
     erp,
     loginLimit: { maxFailures: config.http.loginLimit.maxFailures, windowMs: config.http.loginLimit.windowSeconds * 1000 },
+    health: { system: () => health.system.snapshot(), metrics: health.metrics },
   })
+  // Backups every backup.intervalHours (started by main.ts once listening) and on demand by an administrator.
+  const historianFile = join(config.dataDir, 'historian.db')
+  const backups = new BackupSchedule({ ...config.backup, dir: config.backup.dir ?? join(config.dataDir, 'backups'), mes: store.db.sqlite, historianFile, clock, logger: logger.child({ module: 'backup' }) })
+  backupRoutes(app, { backupNow: () => backups.backupNow() })
   const close = () => {
     live.close()
     historian.close()
     store.close()
+    releaseDataDir()
   }
-  return { app, store, queries, accounts, historian, connectivity, live, erpPush, sync, downstream, logger, close }
+  return { app, store, queries, accounts, historian, connectivity, live, erpPush, sync, downstream, backups, health, logger, close }
 }
 
 export type Gateway = ReturnType<typeof buildGateway>

@@ -6,6 +6,7 @@ import { httpTlsOn, loadTls, secretsReadableByOthers, type TlsMaterial } from '.
 import { ConfigError, loadConfig, type GatewayConfig } from './config.ts'
 import { startConnectivity, type LineConnectivity } from './connectivity/line-connectivity.ts'
 import { buildGateway, type Gateway, type GatewayParts } from './gateway.ts'
+import { HealthUnsPublisher } from './health/index.ts'
 
 export interface RunningGateway {
   gateway: Gateway
@@ -70,6 +71,21 @@ export async function startGateway(config: GatewayConfig, parts: GatewayParts = 
     downstream?.start()
     gateway.logger.info({ cloud: new URL(config.sync.url).origin, epoch: config.sync.epoch, lineId: config.sync.lineId }, 'cloud sync pushing')
   }
+  gateway.backups.start()
+  // System health: the disk guard's timer, the sampler, and the retained health topic of each line on the UNS (at once when the guard changes state).
+  gateway.health.start()
+  const healthUns = new HealthUnsPublisher(connectivity.broker, gateway.store.view, gateway.store.db.sqlite, gateway.health.body, (error) => gateway.logger.warn({ err: String(error) }, 'UNS health publish failed'), { intervalMs: config.system.sampleIntervalMs })
+  // The first retained health carries the figures: it goes out once the sampler has read them.
+  let stopping = false
+  let publishing = false
+  void gateway.health.system.firstSample().then(() => {
+    if (stopping) return
+    publishing = true
+    healthUns.start()
+  })
+  const unsubscribeHealth = gateway.health.onDiskState(() => {
+    if (publishing) healthUns.publishNow()
+  })
   // Shut down in reverse start order: HTTP, connectivity (collectors, bridge, broker, historian), the MES database.
   const stop = async () => {
     // Live streams first: the server closes only once no response is still open.
@@ -78,7 +94,13 @@ export async function startGateway(config: GatewayConfig, parts: GatewayParts = 
     await gateway.erpPush?.stop()
     gateway.downstream?.stop()
     await gateway.sync?.stop()
+    stopping = true
+    unsubscribeHealth()
+    healthUns.stop()
+    await gateway.health.stop()
     await connectivity.stop()
+    // A backup under way finishes before the databases close.
+    await gateway.backups.stop()
     gateway.close()
     gateway.logger.info('gateway stopped')
   }

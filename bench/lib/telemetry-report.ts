@@ -21,7 +21,12 @@ export interface CompletionCost {
   quiet: PacedResult[]
   loaded: PacedResult[]
   telemetry: PublisherReport[]
+  /** The gateway's CPU time over each segment, all threads. */
+  cpu: { quiet: CpuTime[]; loaded: CpuTime[] }
 }
+
+/** The gateway's CPU over a kind of segment, in % of one core. */
+const segmentCpu = (cpu: CpuTime[], runs: PacedResult[]) => (100 * cpu.reduce((n, t) => n + t.user + t.system, 0)) / runs.reduce((n, r) => n + r.seconds, 0)
 
 export interface Measured {
   o: TelemetryOptions
@@ -79,7 +84,8 @@ function notes(m: Measured): string[] {
       `the end is when the subscriber reads the last message. Nothing is stored: this is what a plain broker relays with this publisher.`,
     `${m.nodeRed} Node-RED has a Mosquitto of its own, set up like the relay's; the publisher sends to it, and the end is when the bench, polling the flow's SQLite file every 5 ms, sees the last row.`,
     `Completions with and without telemetry, on the same gateway after the telemetry runs: the benchmark line (bench/lib/bench-line.ts) set up over the API, ${Math.round(o.fixedRate * 3)} completions at ${o.fixedRate}/s to warm up, then ${2 * o.segments} segments of ${o.segmentSeconds} s at an even ${o.fixedRate}/s (bench/lib/paced-load.ts, open loop), alternately without telemetry and while the publisher ran flat out into the gateway (started 1 s before the segment). ` +
-      `Without telemetry: p50 ${ms(quiet.p50)} ms, p99 ${ms(quiet.p99)} ms, max ${ms(quiet.max)} ms over ${quiet.count}; with it: p50 ${ms(loaded.p50)} ms, p99 ${ms(loaded.p99)} ms, max ${ms(loaded.max)} ms over ${loaded.count}, while the gateway stored ${telemetryRate(cost.telemetry, o.samplesPerMessage).toFixed(0)} samples/s.`,
+      `Without telemetry: p50 ${ms(quiet.p50)} ms, p99 ${ms(quiet.p99)} ms, max ${ms(quiet.max)} ms over ${quiet.count}; with it: p50 ${ms(loaded.p50)} ms, p99 ${ms(loaded.p99)} ms, max ${ms(loaded.max)} ms over ${loaded.count}, while the gateway stored ${telemetryRate(cost.telemetry, o.samplesPerMessage).toFixed(0)} samples/s. ` +
+      `The gateway process (all threads) used ${segmentCpu(cost.cpu.quiet, cost.quiet).toFixed(0)}% of a core while completing alone and ${segmentCpu(cost.cpu.loaded, cost.loaded).toFixed(0)}% with the telemetry; the publisher's own process ran on the same two cores.`,
   ]
 }
 
@@ -107,9 +113,14 @@ export function report(m: Measured): BenchResult {
       { label: 'Gateway RSS under telemetry load, mean', value: mb(mean(rss)), unit: 'MB', digits: 1 },
       { label: 'Gateway RSS under telemetry load, peak', value: mb(Math.max(...rss)), unit: 'MB', digits: 1, target: { kind: 'max', value: 250 } },
       { label: 'Node-RED RSS under the same load, peak', value: mb(Math.max(...runsOf(m, 'node-red').runs.flatMap((r) => r.rssKb))), unit: 'MB', digits: 1 },
+      { label: `Completion p50 at an even ${o.fixedRate}/s, no telemetry`, value: quiet.p50, unit: 'ms', digits: 2 },
+      { label: `Completion p50 at an even ${o.fixedRate}/s, telemetry flat out`, value: loaded.p50, unit: 'ms', digits: 2 },
+      { label: 'Completion p50 difference', value: loaded.p50 - quiet.p50, unit: 'ms', digits: 2 },
       { label: `Completion p99 at an even ${o.fixedRate}/s, no telemetry`, value: quiet.p99, unit: 'ms', digits: 2 },
       { label: `Completion p99 at an even ${o.fixedRate}/s, telemetry flat out`, value: loaded.p99, unit: 'ms', digits: 2 },
       { label: 'Completion p99 difference (what telemetry costs the MES path)', value: loaded.p99 - quiet.p99, unit: 'ms', digits: 2 },
+      { label: 'Gateway CPU while completing, no telemetry', value: segmentCpu(cost.cpu.quiet, cost.quiet), unit: '% of a core', digits: 0 },
+      { label: 'Gateway CPU while completing, telemetry flat out', value: segmentCpu(cost.cpu.loaded, cost.loaded), unit: '% of a core', digits: 0 },
       { label: 'Telemetry stored meanwhile', value: telemetryRate(cost.telemetry, o.samplesPerMessage), unit: '/s', digits: 0 },
     ],
   }

@@ -3,7 +3,7 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import type { Logger } from 'pino'
-import { authenticate, type AuthEnv } from './auth.ts'
+import { authenticate, guard, type AuthEnv } from './auth.ts'
 import type { ApiDeps } from './context.ts'
 import { idempotency } from './idempotency.ts'
 import { nodeBody } from './node-body.ts'
@@ -27,6 +27,7 @@ import { hmiQualityRoutes } from './routes/hmi-quality.ts'
 import { recordRoutes } from './routes/records.ts'
 import { liveRoutes, type LiveFeed } from './routes/live.ts'
 import { hmiAssets, isHmiAsset } from '../hmi/serve.ts'
+import { metricsContentType } from '../health/metrics.ts'
 
 export interface ApiOptions {
   /** Largest request body accepted, in bytes. */
@@ -37,6 +38,8 @@ export interface ApiOptions {
   erp: ErpRouteOptions
   /** Failed logins per client address (edge/api/rate-limit.ts); its defaults when absent. */
   loginLimit?: LoginRateLimitOptions
+  /** System health (edge/health): the `system` object of /health and the text of /metrics. */
+  health?: { system(): unknown; metrics(): string }
 }
 
 const anonymous = new Set(['/health', '/api/v1/auth/login', '/api/v1/auth/badge'])
@@ -98,7 +101,14 @@ export function buildApi(deps: ApiDeps & { live: LiveFeed }, options: ApiOptions
   const idempotent = idempotency(deps.store.db.sqlite)
   app.use('/api/*', async (c, next) => (anonymous.has(c.req.path) ? next() : idempotent(c, next)))
 
-  app.get('/health', (c) => c.json({ status: 'ok', version: options.version, eventSeq: deps.store.head().seq, time: deps.clock.now().toISOString() }))
+  // Cached figures only (sampled on a timer): an anonymous caller can never make the gateway do work per request.
+  app.get('/health', (c) => c.json({ status: 'ok', version: options.version, eventSeq: deps.store.head().seq, time: deps.clock.now().toISOString(), ...(options.health ? { system: options.health.system() } : {}) }))
+  // Prometheus text, not JSON: outside the OpenAPI document, authenticated like every route (a scraper sends an API token).
+  app.get('/metrics', (c) => {
+    guard(c, ['maintenance', 'integration'])
+    if (!options.health) throw new ProblemError(404, 'route_not_found', 'This gateway was built without system health.')
+    return c.body(options.health.metrics(), 200, { 'content-type': metricsContentType })
+  })
 
   accountRoutes(app, deps)
   masterDataRoutes(app, deps)

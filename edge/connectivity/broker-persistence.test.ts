@@ -62,3 +62,45 @@ t.test('retained and queued QoS 1 messages survive a broker restart', async (t) 
   t.same(extra, [], 'acknowledged messages are not delivered twice')
   await again.endAsync()
 })
+
+t.test('an offline session is queued exactly what its subscriptions take, as they change between publications to the same topic', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'takt-broker-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const accounts = [{ username: 'u', passwordHash: await hashPassword('u-secret'), publish: ['acme/#'], subscribe: ['acme/#'] }]
+  const broker = await LineBroker.start({ logger: pino({ level: 'silent' }), accounts, persistence: sqlitePersistence(join(dir, 'broker.db')) })
+  t.teardown(() => broker.close())
+  const port = await broker.listenTcp(0, '127.0.0.1')
+  const open = async (clientId: string, clean: boolean) => {
+    const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4, clientId, clean, username: 'u', password: 'u-secret', reconnectPeriod: 0 })
+    await new Promise<void>((resolve, reject) => {
+      c.once('connect', () => resolve())
+      c.once('error', reject)
+    })
+    return c
+  }
+  /** Reconnects the persistent session, collects what was queued for it, and leaves it offline again. */
+  const queuedFor = async (clientId: string) => {
+    const c = await open(clientId, false)
+    const got: string[] = []
+    c.on('message', (_topic, payload) => got.push(payload.toString()))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await c.endAsync()
+    return got
+  }
+  const pub = await open('press-1', true)
+  t.teardown(() => pub.end(true))
+
+  // No session subscribes yet: the topic's (empty) subscriber list is looked up and remembered.
+  await pub.publishAsync('acme/l1/count', 'before', { qos: 1 })
+  const sleeper = await open('historian-1', false)
+  await sleeper.subscribeAsync('acme/l1/count', { qos: 1 })
+  await sleeper.endAsync()
+  await pub.publishAsync('acme/l1/count', 'subscribed', { qos: 1 })
+  t.same(await queuedFor('historian-1'), ['subscribed'], 'a subscription added after the topic was seen is queued for; what came before it is not')
+
+  const leaving = await open('historian-1', false)
+  await leaving.unsubscribeAsync('acme/l1/count')
+  await leaving.endAsync()
+  await pub.publishAsync('acme/l1/count', 'after', { qos: 1 })
+  t.same(await queuedFor('historian-1'), [], 'after the unsubscribe nothing more is queued for the session')
+})

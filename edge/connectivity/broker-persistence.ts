@@ -38,6 +38,7 @@ interface MemoryStore {
   addSubscriptions(client: ClientRef, subs: Subscription[]): Promise<void>
   removeSubscriptions(client: ClientRef, topics: string[]): Promise<void>
   cleanSubscriptions(client: ClientRef): Promise<void>
+  subscriptionsByTopic(topic: string): Promise<Array<Subscription & { clientId: string }>>
   outgoingEnqueue(sub: { clientId: string }, packet: StoredPacket): Promise<void>
   outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: StoredPacket): Promise<void>
   outgoingUpdate(client: ClientRef, packet: StoredPacket): Promise<void>
@@ -99,6 +100,13 @@ export function sqlitePersistence(file: string): MemoryStore {
     writeRetained(packets)
   }
 
+  /**
+   * Persistent sessions' QoS 1/2 subscriptions by topic: aedes asks for every QoS 1 publication,
+   * a device publishes to the same few topics again and again, and the subscriptions change rarely.
+   */
+  const byTopic = new Map<string, Promise<Array<Subscription & { clientId: string }>>>()
+  const topicsKept = 4096
+
   class SqlitePersistence extends MemoryPersistence {
     override async setup(broker: unknown): Promise<void> {
       await super.setup(broker)
@@ -113,6 +121,7 @@ export function sqlitePersistence(file: string): MemoryStore {
       for (const row of db.prepare('SELECT client_id, packet FROM outgoing ORDER BY id').all() as Array<{ client_id: string; packet: string }>) {
         await super.outgoingEnqueue({ clientId: row.client_id }, decode(row.packet))
       }
+      byTopic.clear()
     }
 
     override async storeRetained(packet: StoredPacket): Promise<void> {
@@ -123,22 +132,40 @@ export function sqlitePersistence(file: string): MemoryStore {
       retainTimer ??= setTimeout(flushRetained, 100)
     }
 
+    override subscriptionsByTopic(topic: string): Promise<Array<Subscription & { clientId: string }>> {
+      let found = byTopic.get(topic)
+      if (found === undefined) {
+        found = super.subscriptionsByTopic(topic)
+        if (byTopic.size >= topicsKept) byTopic.clear()
+        byTopic.set(topic, found)
+        // A lookup that failed is asked again next time, not remembered.
+        found.catch(() => byTopic.get(topic) === found && byTopic.delete(topic))
+      }
+      return found
+    }
+
     override async addSubscriptions(client: ClientRef, subs: Subscription[]): Promise<void> {
+      byTopic.clear()
       await super.addSubscriptions(client, subs)
+      byTopic.clear()
       db.transaction(() => {
         for (const { topic, ...options } of subs) q.putSub.run(client.id, topic, JSON.stringify(options))
       })()
     }
 
     override async removeSubscriptions(client: ClientRef, topics: string[]): Promise<void> {
+      byTopic.clear()
       await super.removeSubscriptions(client, topics)
+      byTopic.clear()
       db.transaction(() => {
         for (const topic of topics) q.delSub.run(client.id, topic)
       })()
     }
 
     override async cleanSubscriptions(client: ClientRef): Promise<void> {
+      byTopic.clear()
       await super.cleanSubscriptions(client)
+      byTopic.clear()
       q.delSubs.run(client.id)
     }
 

@@ -31,7 +31,16 @@ interface TopicSignal {
   /** `device/name`, built once: the same string for every sample, so map lookups downstream hash it once. */
   signal: string
   path: JsonPath
+  /** The member name when the path is one member of the top-level object (`$.temperature`), the common case: read without walking. */
+  member: string | null
   source: string
+}
+
+/** The value at a signal's path in a parsed payload. */
+function valueAt(parsed: unknown, s: TopicSignal): unknown {
+  if (s.member === null) return atPath(parsed, s.path)
+  // Only own members count, as in atPath.
+  return parsed !== null && typeof parsed === 'object' && Object.hasOwn(parsed, s.member) ? (parsed as Record<string, unknown>)[s.member] : undefined
 }
 
 // JSON null is no value: a Good sample must carry one (as a Sparkplug is_null metric is Bad).
@@ -60,7 +69,9 @@ export class MqttJsonCollector implements Collector {
     const byTopic = new Map<string, TopicSignal[]>()
     for (const s of this.#profile.signals) {
       const topic = s.topic.replaceAll('${device}', this.device)
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), { signal: `${this.device}/${s.name}`, path: compilePath(s.path), source: s.path }])
+      const path = compilePath(s.path)
+      const member = path.length === 1 && typeof path[0] === 'string' ? path[0] : null
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), { signal: `${this.device}/${s.name}`, path, member, source: s.path }])
     }
     for (const [topic, signals] of byTopic) {
       // The broker acknowledges a QoS 1 publication only once this resolves: the ack means "on disk".
@@ -86,7 +97,7 @@ export class MqttJsonCollector implements Collector {
     const samples: Sample[] = new Array(signals.length)
     for (let i = 0; i < signals.length; i++) {
       const s = signals[i]!
-      const value = sampleValue(atPath(parsed, s.path))
+      const value = sampleValue(valueAt(parsed, s))
       samples[i] = value === undefined ? { signal: s.signal, value: null, quality: 'bad', timestamp, reason: `no value at ${s.source}` } : { signal: s.signal, value, quality: 'good', timestamp }
     }
     return samples

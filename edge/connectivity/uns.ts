@@ -36,6 +36,7 @@ const orderOf = (e: RecordedEvent): string | undefined => {
  *   {site}/{area}/{line}/orders/{order}/state      order state and WIP, QoS 1, retained
  *   {site}/{area}/{line}/{workCenter}/run          the latest run event there, QoS 1, retained
  *   {site}/{area}/{line}/{workCenter}/state        the machine state, QoS 1, retained
+ *   {site}/{area}/{line}/_gateway/health           the gateway's health, QoS 1, retained (edge/health/uns-health.ts)
  */
 export class UnsPublisher {
   readonly #sink: UnsSink

@@ -61,6 +61,8 @@ export class LineStore {
   readonly walSync: WalSync | undefined
   #queue: Pending[] = []
   #draining = false
+  /** Runs before a command is executed or queued; a throw refuses it with nothing written (the disk guard below its hard floor). */
+  writeGuard: (() => void) | null = null
 
   constructor(options: LineStoreOptions) {
     this.db = openDatabase(options.file)
@@ -114,6 +116,7 @@ export class LineStore {
    * keep (a refused lot scan) — are appended and projected in one transaction, then announced.
    */
   execute<R>(actor: string, decide: Decide<R>, occurredAt?: string): Executed<R> {
+    this.writeGuard?.()
     let executed: Executed<R>
     try {
       executed = this.#one.immediate(actor, decide as Decide<unknown>, occurredAt) as Executed<R>
@@ -133,6 +136,7 @@ export class LineStore {
    */
   submit<R>(actor: string, decide: Decide<R>, occurredAt?: string): Promise<Executed<R>> {
     return new Promise((resolve, reject) => {
+      this.writeGuard?.()
       this.#queue.push({ actor, decide: decide as Decide<unknown>, occurredAt, resolve: resolve as (e: Executed<unknown>) => void, reject })
       if (!this.#draining) {
         this.#draining = true
