@@ -1,9 +1,9 @@
 // The gateway's HTTP API: hono + zod-openapi, bearer authentication, problem+json errors, one OpenAPI document.
 import { OpenAPIHono } from '@hono/zod-openapi'
-import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import type { Logger } from 'pino'
 import { authenticate, guard, type AuthEnv } from './auth.ts'
+import { requestBodyLimit } from './body-limit.ts'
 import type { ApiDeps } from './context.ts'
 import { idempotency } from './idempotency.ts'
 import { nodeBody } from './node-body.ts'
@@ -79,11 +79,8 @@ export function buildApi(deps: ApiDeps & { live: LiveFeed }, options: ApiOptions
 
   app.use(
     '*',
-    bodyLimit({
-      maxSize: options.maxBodyBytes,
-      onError: () => {
-        throw new ProblemError(413, 'body_too_large', `The request body is over the limit of ${options.maxBodyBytes} bytes; nothing was recorded.`)
-      },
+    requestBodyLimit(options.maxBodyBytes, () => {
+      throw new ProblemError(413, 'body_too_large', `The request body is over the limit of ${options.maxBodyBytes} bytes; nothing was recorded.`)
     }),
   )
   const auth = authenticate(deps.accounts, () => deps.clock.now())

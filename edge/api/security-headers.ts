@@ -19,19 +19,19 @@ const stateChanging = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
  * Fetch Metadata first (Sec-Fetch-Site, sent by every current browser); Origin where it is absent.
  * A client that sends neither (curl, ERP, a PLC script) is not a browser and is let through.
  */
-export function crossSite(headers: { get(name: string): string | null | undefined }, ownOrigin: string): string | null {
+export function crossSite(headers: { get(name: string): string | null | undefined }, ownOrigin: () => string): string | null {
   const site = headers.get('sec-fetch-site')
   if (site) return site === 'same-origin' || site === 'none' ? null : `Sec-Fetch-Site: ${site}`
   const origin = headers.get('origin')
   if (origin === null || origin === undefined) return null
-  return origin === ownOrigin ? null : `Origin: ${origin}`
+  return origin === ownOrigin() ? null : `Origin: ${origin}`
 }
 
 export function securityHeaders(options: SecurityHeaderOptions = {}): MiddlewareHandler {
   const hsts = `max-age=${options.hstsMaxAgeS ?? 31_536_000}`
   return async function secureResponse(c, next) {
-    const url = new URL(c.req.url)
-    const refused = stateChanging.has(c.req.method) ? crossSite(c.req.raw.headers, url.origin) : null
+    // The URL is parsed only when its origin is compared: most requests carry no Origin header, or Sec-Fetch-Site.
+    const refused = stateChanging.has(c.req.method) ? crossSite(c.req.raw.headers, () => new URL(c.req.url).origin) : null
     if (refused) {
       c.res = problem(c, new ProblemError(403, 'cross_site_request', `A ${c.req.method} from another site is refused (${refused}); nothing was recorded. Use the gateway's own page, or a client that is not a browser.`))
     } else {
@@ -43,7 +43,7 @@ export function securityHeaders(options: SecurityHeaderOptions = {}): Middleware
     h.set('x-frame-options', 'DENY')
     // The HMI page brings its own, wider policy (edge/hmi/serve.ts); everything else gets the data policy.
     if (!h.has('content-security-policy')) h.set('content-security-policy', dataCsp)
-    if (url.protocol === 'https:') h.set('strict-transport-security', hsts)
+    if (c.req.url.startsWith('https:')) h.set('strict-transport-security', hsts)
     const type = h.get('content-type') ?? ''
     if (!h.has('cache-control') && /^application\/(?:problem\+)?json\b/.test(type)) h.set('cache-control', 'no-store')
   }

@@ -1,5 +1,5 @@
 // The hash-chained, append-only event log: append inside the caller's transaction, verify the whole chain.
-import { createHash } from 'node:crypto'
+import { hash as digest } from 'node:crypto'
 import type { NewEvent, RecordedEvent } from '../core/events.ts'
 import type Database from 'better-sqlite3'
 import type { Sqlite } from './database.ts'
@@ -22,7 +22,8 @@ export interface StoredEvent {
 /** SHA-256 over the previous hash and the event's stored fields, exactly as stored. */
 export function eventHash(e: Omit<StoredEvent, 'hash'>): string {
   const body = JSON.stringify([e.seq, e.id, e.type, e.subject, e.data, e.actor, e.occurredAt, e.recordedAt])
-  return createHash('sha256').update(e.prevHash).update('\n').update(body).digest('hex')
+  // One call over one string: the same bytes as hashing the parts in turn, without a Hash object per event.
+  return digest('sha256', `${e.prevHash}\n${body}`, 'hex')
 }
 
 export interface AppendMeta {

@@ -55,6 +55,7 @@ export class LineStore {
   readonly #ids: Ids
   readonly #listeners = new Set<(events: RecordedEvent[]) => void>()
   readonly #one: Database.Transaction<(actor: string, decide: Decide<unknown>, occurredAt: string | undefined) => Executed<unknown>>
+  readonly #alone: Database.Transaction<(actor: string, decide: Decide<unknown>, occurredAt: string | undefined) => Executed<unknown>>
   readonly #group: Database.Transaction<(batch: Pending[]) => Outcome[]>
   readonly #maxGroup: number
   readonly checkpointer: Checkpointer | undefined
@@ -81,9 +82,25 @@ export class LineStore {
       this.checkpointer = new Checkpointer(this.db.sqlite, options.file, options.checkpointer)
     }
     this.#one = this.db.sqlite.transaction((actor: string, decide: Decide<unknown>, occurredAt: string | undefined) => this.#decideAndRecord(actor, decide, occurredAt))
+    // A command in a transaction of its own: what the projections hold back is written before it commits.
+    this.#alone = this.db.sqlite.transaction((actor: string, decide: Decide<unknown>, occurredAt: string | undefined) => {
+      const executed = this.#decideAndRecord(actor, decide, occurredAt)
+      this.#projections.flush()
+      return executed
+    })
     // Inside the group transaction each command runs in its own savepoint (a nested better-sqlite3
     // transaction): one that throws is rolled back alone, the others still commit.
-    this.#group = this.db.sqlite.transaction((batch: Pending[]) => batch.map((p) => this.#attempt(p.actor, p.decide, p.occurredAt)))
+    this.#group = this.db.sqlite.transaction((batch: Pending[]) => {
+      const outcomes = batch.map((p) => this.#attempt(p.actor, p.decide, p.occurredAt))
+      this.#projections.flush()
+      return outcomes
+    })
+  }
+
+  /** The transaction was rolled back: what was remembered of it goes. */
+  #rolledBack(): void {
+    this.#log.forgetHead()
+    this.#projections.forget()
   }
 
   /** One command in its own savepoint inside a batch's transaction: one that throws is rolled back alone. */
@@ -92,6 +109,7 @@ export class LineStore {
       return { executed: this.#one(actor, decide, occurredAt) }
     } catch (error) {
       this.#log.forgetHead()
+      this.#projections.commandFailed()
       return { error }
     }
   }
@@ -100,10 +118,12 @@ export class LineStore {
     const now = this.#clock.now()
     const ctx: DecisionContext = { now, nextId: () => this.#ids.next() }
     const meta = { actor, occurredAt: occurredAt ?? now.toISOString(), recordedAt: now.toISOString(), nextId: ctx.nextId }
+    this.#projections.beginCommand()
     const decision = decide(this.view, ctx)
     const toRecord = decision.ok ? decision.events : decision.record
     const recorded = toRecord.length > 0 ? this.#log.append(toRecord, meta) : []
     for (const e of recorded) this.#projections.apply(e)
+    this.#projections.commandDone()
     return { ...decision, recorded }
   }
 
@@ -119,9 +139,9 @@ export class LineStore {
     this.writeGuard?.()
     let executed: Executed<R>
     try {
-      executed = this.#one.immediate(actor, decide as Decide<unknown>, occurredAt) as Executed<R>
+      executed = this.#alone.immediate(actor, decide as Decide<unknown>, occurredAt) as Executed<R>
     } catch (error) {
-      this.#log.forgetHead()
+      this.#rolledBack()
       throw error
     }
     this.walSync?.syncNow()
@@ -161,7 +181,7 @@ export class LineStore {
     try {
       outcomes = this.#group.immediate(batch)
     } catch (error) {
-      this.#log.forgetHead()
+      this.#rolledBack()
       failure = error
     }
     const settle = (syncFailure: unknown) =>
@@ -192,13 +212,14 @@ export class LineStore {
     const batch = this.db.sqlite.transaction(() => {
       const outcomes = decides.map((decide) => this.#attempt(actor, decide, undefined))
       alongside()
+      this.#projections.flush()
       return outcomes
     })
     let outcomes: Outcome[]
     try {
       outcomes = batch.immediate()
     } catch (error) {
-      this.#log.forgetHead()
+      this.#rolledBack()
       throw error
     }
     if (this.walSync) await this.walSync.afterCommit()

@@ -16,10 +16,38 @@ type OperatorEvent = Of<'OperationStarted' | 'OperationPaused' | 'OperationResum
 /** A delta that moves no time and no stops: a count. */
 const countsOnly = (d: BucketDelta) => Object.keys(d.ms).length === 0 && Object.keys(d.stops).length === 0
 
+interface PendingCounts {
+  workCenterId: string
+  unit: number
+  start: number
+  counts: OeeBucket['counts']
+}
+
+interface LatestChange {
+  at: number
+  seq: number
+  state: string
+  reason: string | null
+}
+
+/** Pending buckets past which a flush runs anyway (a rebuild replays a whole log through one transaction). */
+const maxPendingBuckets = 2048
+
 interface RunContext {
   workCenterId: string
   productId: string
   idealCycleTimeS: number | null
+}
+
+/** Adds count lines into `into`; a line that comes to nothing goes. */
+function addCounts(into: OeeBucket['counts'], delta: OeeBucket['counts']): void {
+  for (const k in delta) {
+    const [g, r] = delta[k]!
+    const line = into[k]
+    const next: [number, number] = line ? [line[0] + g, line[1] + r] : [g, r]
+    if (next[0] === 0 && next[1] === 0) delete into[k]
+    else into[k] = next
+  }
 }
 
 export class OeeProjection {
@@ -28,6 +56,21 @@ export class OeeProjection {
   readonly #operations = new Map<string, RunContext>()
   readonly #read: OeeTimelineReader
   readonly #s
+  /**
+   * Count deltas not yet in oee_buckets, by bucket: a busy work center's every completion adds to
+   * the same four buckets, so they are read and written once per transaction instead of once per
+   * completion. #pending holds the commands of this transaction that succeeded, #command the one
+   * running; flush() writes both, and runs before anything else reads or writes the buckets.
+   */
+  #pending = new Map<string, PendingCounts>()
+  #command = new Map<string, PendingCounts>()
+  /** #pending as it was when a flush ran inside the running command: if that command is rolled back, so is what the flush wrote. */
+  #beforeFlush: Map<string, PendingCounts> | null = null
+  #inCommand = false
+  /** Whether a machine reports each work center's states (machine_state_log has a row for it). */
+  readonly #machineReports = new Map<string, boolean>()
+  /** Each work center's latest state change (or null: none), the answer to "the state at t" for any t at or after it. */
+  readonly #latest = new Map<string, LatestChange | null>()
 
   constructor(sqlite: Sqlite) {
     this.#read = new OeeTimelineReader(sqlite)
@@ -71,6 +114,9 @@ export class OeeProjection {
       stateAt: sqlite.prepare<[string, number], { state: string; reason: string | null }>(
         'SELECT state, reason FROM oee_state_changes WHERE work_center_id = ? AND at_ms <= ? ORDER BY at_ms DESC, event_seq DESC LIMIT 1',
       ),
+      latestChange: sqlite.prepare<[string], { at_ms: number; event_seq: number; state: string; reason: string | null }>(
+        'SELECT at_ms, event_seq, state, reason FROM oee_state_changes WHERE work_center_id = ? ORDER BY at_ms DESC, event_seq DESC LIMIT 1',
+      ),
       deleteChangesFrom: p('DELETE FROM oee_state_changes WHERE work_center_id = ? AND at_ms >= ?'),
       // A pause's classification is the only one without a downtime_edits row.
       deletePauseReasonsFrom: p('DELETE FROM downtime_classifications WHERE work_center_id = ? AND from_ms >= ? AND event_seq NOT IN (SELECT event_seq FROM downtime_edits)'),
@@ -80,6 +126,7 @@ export class OeeProjection {
   #apply(workCenterId: string, minuteDeltas: readonly BucketDelta[]): void {
     if (minuteDeltas.length === 0) return
     if (minuteDeltas.every(countsOnly)) return this.#applyCounts(workCenterId, minuteDeltas)
+    this.flush()
     for (const unit of bucketUnits) {
       for (const d of rollUp(minuteDeltas, unit)) {
         const row = this.#s.bucket.get(workCenterId, unit, d.start)
@@ -90,28 +137,121 @@ export class OeeProjection {
     }
   }
 
-  /**
-   * Counts alone (every completion and machine count): only the counts column is read and written;
-   * the time and stop columns keep their stored text, which is what canonicalJson would write again.
-   */
+  /** Counts alone (every completion and machine count): added to the pending buckets, written by flush(). */
   #applyCounts(workCenterId: string, minuteDeltas: readonly BucketDelta[]): void {
     for (const unit of bucketUnits) {
       for (const d of rollUp(minuteDeltas, unit)) {
-        const row = this.#s.bucket.get(workCenterId, unit, d.start)
-        const counts: OeeBucket['counts'] = row ? JSON.parse(row.counts) : {}
-        for (const k in d.counts) {
-          const [g, r] = d.counts[k]!
-          const line = counts[k]
-          const next: [number, number] = line ? [line[0] + g, line[1] + r] : [g, r]
-          if (next[0] === 0 && next[1] === 0) delete counts[k]
-          else counts[k] = next
+        const key = `${workCenterId}\u0000${unit}\u0000${d.start}`
+        let pending = this.#command.get(key)
+        if (!pending) {
+          pending = { workCenterId, unit, start: d.start, counts: {} }
+          this.#command.set(key, pending)
         }
-        const ms = row?.ms ?? '{}'
-        const stops = row?.stops ?? '{}'
-        if (ms === '{}' && stops === '{}' && Object.keys(counts).length === 0) this.#s.deleteBucket.run(workCenterId, unit, d.start)
-        else this.#s.upsertBucket.run(workCenterId, unit, d.start, ms, stops, canonicalJson(counts))
+        addCounts(pending.counts, d.counts)
       }
     }
+    if (this.#command.size + this.#pending.size > maxPendingBuckets) this.flush()
+  }
+
+  /**
+   * Writes the pending counts into oee_buckets: only the counts column is read and written; the
+   * time and stop columns keep their stored text, which is what canonicalJson would write again.
+   * The store calls it before each commit; the projection before it touches the buckets otherwise.
+   */
+  flush(): void {
+    if (this.#pending.size === 0 && this.#command.size === 0) return
+    if (this.#inCommand && this.#beforeFlush === null) this.#beforeFlush = this.#pending
+    const pending = this.#pending
+    const command = this.#command
+    this.#pending = new Map()
+    this.#command = new Map()
+    for (const [key, p] of pending) {
+      const more = command.get(key)
+      if (more) {
+        addCounts(p.counts, more.counts)
+        command.delete(key)
+      }
+      this.#writeCounts(p)
+    }
+    for (const p of command.values()) this.#writeCounts(p)
+  }
+
+  #writeCounts({ workCenterId, unit, start, counts: delta }: PendingCounts): void {
+    const row = this.#s.bucket.get(workCenterId, unit, start)
+    const counts: OeeBucket['counts'] = row ? JSON.parse(row.counts) : {}
+    addCounts(counts, delta)
+    const ms = row?.ms ?? '{}'
+    const stops = row?.stops ?? '{}'
+    if (ms === '{}' && stops === '{}' && Object.keys(counts).length === 0) this.#s.deleteBucket.run(workCenterId, unit, start)
+    else this.#s.upsertBucket.run(workCenterId, unit, start, ms, stops, canonicalJson(counts))
+  }
+
+  /** A command begins inside the store's transaction (in its own savepoint when it shares the transaction). */
+  beginCommand(): void {
+    this.#inCommand = true
+    this.#beforeFlush = null
+  }
+
+  /** The command's projections stand: its counts join the transaction's. */
+  commandDone(): void {
+    for (const [key, p] of this.#command) {
+      const kept = this.#pending.get(key)
+      if (kept) addCounts(kept.counts, p.counts)
+      else this.#pending.set(key, p)
+    }
+    this.#command.clear()
+    this.#inCommand = false
+    this.#beforeFlush = null
+  }
+
+  /** The command's savepoint was rolled back: its counts go, and what a flush inside it wrote is pending again. */
+  commandFailed(): void {
+    this.#command.clear()
+    if (this.#beforeFlush !== null) this.#pending = this.#beforeFlush
+    this.#beforeFlush = null
+    this.#inCommand = false
+    // What the command may have read into them was rolled back with it.
+    this.#machineReports.clear()
+    this.#latest.clear()
+  }
+
+  /** The whole transaction was rolled back: nothing pending, nothing remembered of it. */
+  forget(): void {
+    this.#pending.clear()
+    this.#command.clear()
+    this.#beforeFlush = null
+    this.#inCommand = false
+    this.#machineReports.clear()
+    this.#latest.clear()
+  }
+
+  #reportsStates(workCenterId: string): boolean {
+    let reports = this.#machineReports.get(workCenterId)
+    if (reports === undefined) {
+      reports = this.#s.machineReports.get(workCenterId) !== undefined
+      this.#machineReports.set(workCenterId, reports)
+    }
+    return reports
+  }
+
+  /** The state change in force at `at`: the latest one when `at` is at or after it, otherwise read. */
+  #stateAt(workCenterId: string, at: number): { state: string; reason: string | null } | undefined {
+    let latest = this.#latest.get(workCenterId)
+    if (latest === undefined) {
+      const row = this.#s.latestChange.get(workCenterId)
+      latest = row ? { at: row.at_ms, seq: row.event_seq, state: row.state, reason: row.reason } : null
+      this.#latest.set(workCenterId, latest)
+    }
+    if (latest === null) return undefined
+    if (at >= latest.at) return latest
+    return this.#s.stateAt.get(workCenterId, at)
+  }
+
+  #insertChange(seq: number, workCenterId: string, at: number, state: string, reason: string | null): void {
+    this.#s.insertChange.run(seq, workCenterId, at, state, reason)
+    const latest = this.#latest.get(workCenterId)
+    // Unknown stays unknown (read at the next need); a known latest is replaced by a later change.
+    if (latest === null || (latest !== undefined && (at > latest.at || (at === latest.at && seq > latest.seq)))) this.#latest.set(workCenterId, { at, seq, state, reason })
   }
 
   /** The buckets' change is computed from the context without the edit, then the edit is stored: late or not, the same buckets. */
@@ -127,15 +267,18 @@ export class OeeProjection {
     const at = Date.parse(e.occurredAt)
     // The machine's reason through the reason tree as defined at this point of the log, so a rebuild maps it the same way.
     const reason = d.stopReason === undefined ? null : machineReason(this.#read.tree(), d.stopReason)
+    // The projections have logged this state in machine_state_log already.
+    this.#machineReports.set(d.workCenterId, true)
     if (!this.#s.machineReportedBefore.get(d.workCenterId, e.seq)) {
       // The machine's first state: from its time on the timeline is the machine's, so the operator-entered states there go.
       const superseded = this.#s.deleteChangesFrom.run(d.workCenterId, at).changes + this.#s.deletePauseReasonsFrom.run(d.workCenterId, at).changes
+      this.#latest.delete(d.workCenterId)
       if (superseded > 0) {
-        this.#s.insertChange.run(e.seq, d.workCenterId, at, d.state, reason)
+        this.#insertChange(e.seq, d.workCenterId, at, d.state, reason)
         return this.#rebuildBuckets(d.workCenterId, this.#read.threshold(d.workCenterId))
       }
     }
-    this.#edit(d.workCenterId, { kind: 'state', change: { at, state: d.state, reason, seq: e.seq } }, () => this.#s.insertChange.run(e.seq, d.workCenterId, at, d.state, reason))
+    this.#edit(d.workCenterId, { kind: 'state', change: { at, state: d.state, reason, seq: e.seq } }, () => this.#insertChange(e.seq, d.workCenterId, at, d.state, reason))
   }
 
   /**
@@ -144,17 +287,23 @@ export class OeeProjection {
    * action, so the open runs counted include it; a rebuild replays the log in order and counts the same.
    */
   operatorActed(e: OperatorEvent): void {
-    const workCenterId = e.type === 'OperationStarted' ? e.data.workCenterId : this.#s.runWorkCenter.get(e.data.runId)?.work_center_id
-    if (workCenterId === undefined || this.#s.machineReports.get(workCenterId)) return
+    // A run works at its operation's work center (edge/core/execution.ts), which does not change once the operation has started.
+    const workCenterId =
+      e.type === 'OperationStarted'
+        ? e.data.workCenterId
+        : e.type === 'OperationCompleted'
+          ? this.#operation(e.data.orderId, e.data.opSeq)?.workCenterId
+          : this.#s.runWorkCenter.get(e.data.runId)?.work_center_id
+    if (workCenterId === undefined || this.#reportsStates(workCenterId)) return
     const action: OperatorAction =
       e.type === 'OperationStarted' ? { kind: 'started' } : e.type === 'OperationResumed' ? { kind: 'resumed' } : e.type === 'OperationPaused' ? { kind: 'paused', reason: e.data.reason } : { kind: 'completed' }
     const open = this.#s.openRuns.get(workCenterId, workCenterId)
-    const next = operatorState(this.#read.tree(), action, { running: open?.running ?? 0, paused: open?.paused ?? 0 })
+    const next = operatorState(() => this.#read.tree(), action, { running: open?.running ?? 0, paused: open?.paused ?? 0 })
     const at = Date.parse(e.occurredAt)
-    const now = this.#s.stateAt.get(workCenterId, at)
+    const now = this.#stateAt(workCenterId, at)
     // The same state again records nothing, as for a machine (a pause while another run still runs).
     if (now?.state === next.state) return
-    this.#edit(workCenterId, { kind: 'state', change: { at, state: next.state, reason: null, seq: e.seq } }, () => this.#s.insertChange.run(e.seq, workCenterId, at, next.state, null))
+    this.#edit(workCenterId, { kind: 'state', change: { at, state: next.state, reason: null, seq: e.seq } }, () => this.#insertChange(e.seq, workCenterId, at, next.state, null))
     // The operator gave the reason: it classifies the stop (reason source 'operator') until the work center runs again, and a later classification still wins.
     if (next.reason !== null) {
       const classification = { from: at, to: null, reason: next.reason }
@@ -280,6 +429,7 @@ export class OeeProjection {
 
   /** A work center's buckets anew from its whole timeline and counts. */
   #rebuildBuckets(workCenterId: string, thresholdMs: number): void {
+    this.flush()
     this.#s.clearBuckets.run(workCenterId)
     const all = this.#read.everything(workCenterId)
     const minutes = bucketsFrom(timeline(all.changes, all.classifications), all.counts, thresholdMs)

@@ -17,8 +17,19 @@ export function operationDefinition(op: RoutingOperation & { alternates: Record<
   return JSON.stringify(rest)
 }
 
+/** Rebuilds run on each connection: a Projections on it drops what it remembers when one has run since. */
+const rebuilds = new WeakMap<Sqlite, number>()
+
+/**
+ * Applies events to the projection tables inside the store's transaction. It remembers a little
+ * between events (the OEE projection's pending bucket counts and lookups), so the store tells it
+ * where commands begin and end, flushes it before each commit and makes it forget on a rollback.
+ */
 export class Projections {
   readonly #handlers: Handlers
+  readonly #oee: OeeProjection
+  readonly #sqlite: Sqlite
+  #rebuildsSeen: number
 
   constructor(sqlite: Sqlite) {
     const s = (sql: string) => sqlite.prepare(sql)
@@ -105,6 +116,9 @@ export class Projections {
     )
 
     const oee = new OeeProjection(sqlite)
+    this.#oee = oee
+    this.#sqlite = sqlite
+    this.#rebuildsSeen = rebuilds.get(sqlite) ?? 0
 
     const defineOrder = (e: Extract<RecordedEvent, { type: 'OrderCreated' }>) => {
       const d = e.data
@@ -221,6 +235,34 @@ export class Projections {
   apply(e: RecordedEvent): void {
     ;(this.#handlers[e.type] as (e: RecordedEvent) => void)(e)
   }
+
+  beginCommand(): void {
+    const seen = rebuilds.get(this.#sqlite) ?? 0
+    if (seen !== this.#rebuildsSeen) {
+      this.#rebuildsSeen = seen
+      this.#oee.forget()
+    }
+    this.#oee.beginCommand()
+  }
+
+  commandDone(): void {
+    this.#oee.commandDone()
+  }
+
+  /** The command's savepoint was rolled back. */
+  commandFailed(): void {
+    this.#oee.commandFailed()
+  }
+
+  /** Writes what is pending; before the transaction commits. */
+  flush(): void {
+    this.#oee.flush()
+  }
+
+  /** The transaction was rolled back. */
+  forget(): void {
+    this.#oee.forget()
+  }
 }
 
 /** Clears every projection table and replays the whole log through the same handlers, in one transaction. */
@@ -234,7 +276,9 @@ export function rebuildProjections(sqlite: Sqlite): number {
       for (const row of page) projections.apply(toRecorded(row))
       count += page.length
     }
+    projections.flush()
   })()
+  rebuilds.set(sqlite, (rebuilds.get(sqlite) ?? 0) + 1)
   return count
 }
 

@@ -54,9 +54,11 @@ function pausedState(tree: ReasonTree, reason: string | null): MachineState {
  * work center without a reason is an unplanned stop in planned time: an operator classifies it as
  * "no orders" (planned time) where that is why.
  */
-export function operatorState(tree: ReasonTree, action: OperatorAction, open: OpenRuns): OperatorState {
+export function operatorState(reasons: ReasonTree | (() => ReasonTree), action: OperatorAction, open: OpenRuns): OperatorState {
   if (open.running > 0) return { state: 'running', reason: null }
   if (action.kind === 'paused') {
+    // Only a pause needs the tree: a caller that builds it on demand passes a function.
+    const tree = typeof reasons === 'function' ? reasons() : reasons
     const reason = pauseReason(tree, action.reason)
     return { state: pausedState(tree, reason), reason }
   }
