@@ -14,7 +14,7 @@ import { dumpProjections, rebuildProjections } from './projections.ts'
 const START = Date.parse('2026-05-04T06:00:00Z')
 const WC = 'WC-1'
 
-function openStore(t: Tap.Test) {
+function openStore(t: { teardown(fn: () => void): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'takt-oee-pending-'))
   let now = START
   const clock: Clock = { now: () => new Date(now) }
