@@ -103,7 +103,7 @@ export async function benchSyncCatchup(options: SyncCatchupOptions = defaultSync
       { label: 'cloud-sync CPU during catch-up', value: ((cpu.user + cpu.system) / seconds) * 100, unit: '% of a core', digits: 0 },
     ],
     notes: [
-      `The backlog is recorded through a real gateway event log (orders with their lifecycle among material definitions); the gateway's own pusher (sync.maxBatch ${options.maxBatch}) sends it over HTTP to cloud-sync in its own process, which checks every hash and the chain, stores the events and folds the central projections in each batch's transaction.`,
+      `The backlog is recorded through a real gateway event log (orders with their lifecycle among material definitions); the gateway's own pusher (sync.maxBatch ${options.maxBatch}, two pushes on the wire at once) sends it over HTTP to cloud-sync in its own process, which checks every hash and the chain, stores the events and folds the central projections in each batch's transaction, one batch after the other in seq order.`,
       `Fan-in: ${options.fanIn.gateways} gateways, each its own event log of ${options.fanIn.eventsEach} events and its own pusher and token, start pushing at the same moment; the figure is all their events over the time until the last one is acknowledged, and every gateway's central chain head is checked against its own.`,
       'The peer is psql `\\copy` of the same rows (CSV) into a table of the same shape and indexes in the same PostgreSQL server, in the same run.',
     ],

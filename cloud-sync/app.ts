@@ -7,10 +7,11 @@ import type { CloudDatabase } from './database.ts'
 import { readB2mml } from './b2mml.ts'
 import { maxGraceSeconds, principalOf, registerGateway, rotateGatewayToken, type Principal } from './credentials.ts'
 import { checkDefinitions, kindRank, storeDefinitions } from './definitions.ts'
-import { applyPush, pushBody, readHead } from './ingest.ts'
+import { acceptPushBody, applyPush, inTurnPerGateway, pushBody, readHead } from './ingest.ts'
 import { wipByLine } from './projection.ts'
 import { parseShapeRequest, resetShapes, serveShape, ShapeNotifier } from './shapes.ts'
 import { verifyStoredChain } from './verify.ts'
+import { OpenPushes, type OpenPush } from './push-order.ts'
 import { registerCentralRoutes } from './central-routes.ts'
 import * as schema from './schema.ts'
 
@@ -85,6 +86,20 @@ export function buildCloudApi(db: CloudDatabase, options: CloudOptions) {
     c.set('principal', principal)
     await next()
   }
+  // A push is open from its arrival, before anything async, until its answer: a pipelined push that finds a gap waits for the others.
+  const openPushes = new OpenPushes()
+  const inTurn = inTurnPerGateway()
+  const openPushOf = new WeakMap<Context, OpenPush>()
+  app.use('/api/v1/gateways/:id/events', async (c, next) => {
+    if (c.req.method !== 'POST') return next()
+    const push = openPushes.open(c.req.param('id') ?? '')
+    openPushOf.set(c, push)
+    try {
+      await next()
+    } finally {
+      push.done()
+    }
+  })
   app.use('/api/*', authenticate)
   app.use('/v1/*', authenticate)
   app.use('/api/*', bodyLimit({ maxSize: options.maxBodyBytes ?? 64 * 1024 * 1024, onError: (c) => problem(c, 413, 'request.too-large', `the body is larger than ${options.maxBodyBytes ?? 64 * 1024 * 1024} bytes; send smaller batches`) }))
@@ -169,9 +184,16 @@ export function buildCloudApi(db: CloudDatabase, options: CloudOptions) {
     if (reported !== undefined && !/^\d{1,15}$/.test(reported)) return problem(c, 400, 'request.invalid', `header ${headSeqHeader}: '${reported.slice(0, 40)}' is not a seq (a whole number)`, { errors: [{ path: `header.${headSeqHeader}`, message: 'a whole number' }] })
     const json = await readJson(c)
     if (!json.ok) return problem(c, 400, 'request.invalid-json', 'the body is not valid JSON')
-    const parsed = pushBody.safeParse(json.value)
-    if (!parsed.success) return problem(c, 400, 'request.invalid', 'the batch is not valid', { errors: issues(parsed.error) })
-    const outcome = await applyPush(orm, id, parsed.data, reported === undefined ? null : Number(reported))
+    let body = acceptPushBody(json.value)
+    if (!body) {
+      const parsed = pushBody.safeParse(json.value)
+      if (!parsed.success) return problem(c, 400, 'request.invalid', 'the batch is not valid', { errors: issues(parsed.error) })
+      body = parsed.data
+    }
+    const headSeq = reported === undefined ? null : Number(reported)
+    let outcome = await applyPush(orm, id, body, headSeq, inTurn)
+    // A gap may only mean that this push overtook the one sent before it: once the gateway's other pushes at work are answered, it is tried again.
+    while (!outcome.ok && outcome.code === 'sync.gap' && (await openPushes.othersAtWork(openPushOf.get(c)!))) outcome = await applyPush(orm, id, body, headSeq, inTurn)
     if (outcome.ok) return c.json({ applied: outcome.applied, duplicates: outcome.duplicates, head: outcome.head })
     const { ok: _ok, status, code, detail, ...extra } = outcome
     log.warn({ gatewayId: id, code, detail }, 'push refused')

@@ -31,6 +31,31 @@ export const pushBody = z.strictObject({
 
 export type PushBody = z.infer<typeof pushBody>
 
+const hexHash = /^[0-9a-f]{64}$/
+const text = (v: unknown, min: number, max: number) => typeof v === 'string' && v.length >= min && v.length <= max
+const eventKeys = 10
+
+/**
+ * The push body if it is exactly what `pushBody` accepts, else null: the same rules written out,
+ * about a fifth of the schema's own walk per event (0.5 µs against 2.7 µs here), which adds up at
+ * catch-up. A body it does not accept is checked by `pushBody`, which names what is wrong.
+ */
+export function acceptPushBody(value: unknown): PushBody | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
+  const body = value as Record<string, unknown>
+  if (Object.keys(body).length !== 2 || !Number.isSafeInteger(body.epoch) || (body.epoch as number) < 1) return null
+  const events = body.events
+  if (!Array.isArray(events) || events.length < 1 || events.length > maxBatchEvents) return null
+  for (const e of events as Record<string, unknown>[]) {
+    if (typeof e !== 'object' || e === null || Array.isArray(e) || Object.keys(e).length !== eventKeys) return null
+    if (!Number.isSafeInteger(e.seq) || (e.seq as number) < 1) return null
+    if (!text(e.id, 1, 128) || !text(e.type, 1, 128) || !text(e.subject, 0, 512) || typeof e.data !== 'string' || !text(e.actor, 0, 256)) return null
+    if (!text(e.occurredAt, 1, 64) || !text(e.recordedAt, 1, 64)) return null
+    if (typeof e.prevHash !== 'string' || !hexHash.test(e.prevHash) || typeof e.hash !== 'string' || !hexHash.test(e.hash)) return null
+  }
+  return body as unknown as PushBody
+}
+
 export interface Head {
   epoch: number
   seq: number
@@ -71,7 +96,30 @@ export async function readHead(orm: CloudOrm, gatewayId: string): Promise<Head |
  * commits in one transaction with the gateway's row locked, so two pushes of the same gateway
  * never interleave and a refusal changes nothing.
  */
-export async function applyPush(orm: CloudOrm, gatewayId: string, body: PushBody, reportedHeadSeq: number | null = null): Promise<PushOutcome> {
+/** Runs a gateway's transactions one after the other in this process (see `inTurnPerGateway`). */
+export type InTurn = <T>(gatewayId: string, run: () => Promise<T>) => Promise<T>
+
+/**
+ * One gateway's transactions one at a time, the others' side by side: a pipelined push waits here
+ * for the one before it, rather than holding a pooled connection while PostgreSQL makes it wait
+ * for the gateway's row. The row lock stays what orders pushes across processes.
+ */
+export function inTurnPerGateway(): InTurn {
+  const last = new Map<string, Promise<unknown>>()
+  return (gatewayId, run) => {
+    const mine = (last.get(gatewayId) ?? Promise.resolve()).then(run)
+    const settled = mine.catch(() => {})
+    last.set(gatewayId, settled)
+    void settled.then(() => {
+      if (last.get(gatewayId) === settled) last.delete(gatewayId)
+    })
+    return mine
+  }
+}
+
+const atOnce: InTurn = (_gatewayId, run) => run()
+
+export async function applyPush(orm: CloudOrm, gatewayId: string, body: PushBody, reportedHeadSeq: number | null = null, inTurn: InTurn = atOnce): Promise<PushOutcome> {
   const first = body.events[0]!
   for (let i = 1; i < body.events.length; i++) {
     const e = body.events[i]!
@@ -81,7 +129,7 @@ export async function applyPush(orm: CloudOrm, gatewayId: string, body: PushBody
   // gateway does: checked before the gateway's row is locked, so another push's commit is not held up by it.
   const altered = body.events.find((e) => eventHash(e) !== e.hash)
   try {
-    return await orm.transaction(async (tx) => {
+    return await inTurn(gatewayId, () => orm.transaction(async (tx) => {
       const [g] = await tx.select().from(schema.gateways).where(eq(schema.gateways.id, gatewayId)).for('update')
       if (!g) throw new Refused({ ok: false, code: 'sync.unknown-gateway', status: 404, detail: `gateway '${gatewayId}' is not registered` })
       let head: Head = { epoch: g.epoch, seq: g.headSeq, hash: g.headHash }
@@ -115,7 +163,7 @@ export async function applyPush(orm: CloudOrm, gatewayId: string, body: PushBody
       const next: Head = { epoch: head.epoch, seq: last.seq, hash: last.hash }
       await tx.update(schema.gateways).set({ epoch: next.epoch, headSeq: next.seq, headHash: next.hash, lastPushAt: sql`now()`, ...report }).where(eq(schema.gateways.id, gatewayId))
       return { ok: true as const, applied: fresh.length, duplicates: dupes.length, head: next }
-    })
+    }))
   } catch (error) {
     if (error instanceof Refused) return error.outcome
     throw error
@@ -123,16 +171,17 @@ export async function applyPush(orm: CloudOrm, gatewayId: string, body: PushBody
 }
 
 /**
- * The batch's rows as one INSERT from ten arrays (unnest): PostgreSQL parses one statement with
- * twelve parameters instead of twelve per row, which is most of the cost of a multi-row VALUES.
+ * The batch's rows as one INSERT from one JSON parameter (json_to_recordset): PostgreSQL parses
+ * one statement and one text value, and the driver sends the text as it is. Ten array parameters
+ * cost about as much again in the driver (each array rebuilt as an escaped literal) and in the
+ * server (each literal parsed) as the insert itself.
  */
 async function insertEvents(orm: CloudOrm, gatewayId: string, epoch: number, events: StoredEvent[]): Promise<void> {
-  const column = <K extends keyof StoredEvent>(k: K) => sql.param(events.map((e) => e[k]))
   await orm.execute(sql`
     INSERT INTO events (gateway_id, epoch, seq, id, type, subject, data, actor, occurred_at, recorded_at, prev_hash, hash)
-    SELECT ${gatewayId}, ${epoch}, * FROM unnest(
-      ${column('seq')}::bigint[], ${column('id')}::text[], ${column('type')}::text[], ${column('subject')}::text[], ${column('data')}::text[],
-      ${column('actor')}::text[], ${column('occurredAt')}::text[], ${column('recordedAt')}::text[], ${column('prevHash')}::text[], ${column('hash')}::text[])`)
+    SELECT ${gatewayId}, ${epoch}, seq, id, type, subject, data, actor, "occurredAt", "recordedAt", "prevHash", hash
+    FROM json_to_recordset(${JSON.stringify(events)}::json)
+      AS r(seq bigint, id text, type text, subject text, data text, actor text, "occurredAt" text, "recordedAt" text, "prevHash" text, hash text)`)
 }
 
 /** A resent event is acknowledged only if it is the one already stored; anything else is a conflict. */

@@ -16,6 +16,7 @@ const adminToken = 'cloud-test-admin-token-0123456789'
 
 interface Fixture {
   test: TestDatabase
+  app: ReturnType<typeof buildCloudApi>
   call(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: Record<string, any> }>
   register(id: string, lineId?: string): Promise<string>
   push(gatewayId: string, token: string, events: StoredEvent[], epoch?: number): Promise<{ status: number; body: Record<string, any> }>
@@ -43,6 +44,7 @@ async function fixture(t: { teardown(fn: () => unknown): void }, open: () => Pro
   }
   return {
     test,
+    app,
     call,
     line,
     async register(id, lineId = 'L1') {
@@ -131,6 +133,48 @@ export function ingestSuite(t: Test, backend: Backend): void {
       const resumed = await f.push('gw-a', token, log.slice(10))
       t.equal(resumed.status, 200, 'from the expected seq the push goes on')
       t.equal(resumed.body.head.seq, 40)
+    })
+
+    t.test('a pipelined push that overtakes the one sent before it waits for it: both apply, in seq order', async (t) => {
+      const f = await fixture(t, backend.open)
+      const token = await f.register('gw-a')
+      recordFiller(f.line, 40)
+      const log = logOf(f.line)
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+      // The first push arrives first, but its body is held back: the second is read and checked before it.
+      let release!: () => void
+      const held = new Promise<void>((resolve) => (release = resolve))
+      const bytes = new TextEncoder().encode(JSON.stringify({ epoch: 1, events: log.slice(0, 20) }))
+      const slowBody = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(bytes.slice(0, 10))
+          await held
+          controller.enqueue(bytes.slice(10))
+          controller.close()
+        },
+      })
+      const path = '/api/v1/gateways/gw-a/events'
+      const first = f.app.request(path, { method: 'POST', headers, body: slowBody, duplex: 'half' } as RequestInit)
+      await new Promise((r) => setTimeout(r, 50))
+      let secondAnswered = false
+      const second = Promise.resolve(f.app.request(path, { method: 'POST', headers, body: JSON.stringify({ epoch: 1, events: log.slice(20) }) })).then((res) => {
+        secondAnswered = true
+        return res
+      })
+      await new Promise((r) => setTimeout(r, 300))
+      t.equal(secondAnswered, false, 'the later push is not answered with a gap while the earlier one is still at work')
+      t.equal(await countEvents(f, 'gw-a'), 0)
+      release()
+      const [a, b] = await Promise.all([first, second])
+      t.same([a.status, b.status], [200, 200])
+      t.same(await b.json(), { applied: 20, duplicates: 0, head: { epoch: 1, seq: 40, hash: log[39]!.hash } })
+      t.equal(await countEvents(f, 'gw-a'), 40)
+      // With no other push of the gateway at work, a gap is answered at once.
+      recordFiller(f.line, 10, 10, 'N')
+      const started = Date.now()
+      const gap = await f.push('gw-a', token, logOf(f.line, 45))
+      t.same([gap.status, gap.body.code, gap.body.expectedSeq], [409, 'sync.gap', 41])
+      t.ok(Date.now() - started < 5000)
     })
 
     t.test('a tampered event is refused with its seq and nothing of the batch is stored', async (t) => {

@@ -19,6 +19,11 @@ export interface SyncOptions {
   maxBackoffMs: number
   /** Sleep with nothing to send, unless woken by a new event. */
   idleMs: number
+  /**
+   * Pushes on the wire at once (default 2): while the cloud stores one batch, the next is already
+   * sent and checked, and the cloud applies them in seq order. 1 sends the next only after the ack.
+   */
+  pipeline?: number
 }
 
 export const defaultSyncOptions = { epoch: 1, maxBatch: 2000, timeoutMs: 15_000, minBackoffMs: 500, maxBackoffMs: 60_000, idleMs: 5_000 } as const
@@ -69,6 +74,12 @@ interface Head {
   hash: string
 }
 
+/** What a push learned: the cloud's head, and whether the batch did not continue it. */
+interface PushReply {
+  head: Head
+  gap: boolean
+}
+
 /** Refusals that retrying the same batch cannot fix: an operator has to look (credentials, a forked or tampered log). */
 const permanent = new Set([400, 401, 403, 404, 409, 422])
 
@@ -98,10 +109,12 @@ export class SyncPusher {
   #lastAckAt: string | null = null
   #lastError: string | null = null
   #rate: number | null = null
+  /** When the last push was answered (performance.now()): with pushes pipelined, the rate is events over the time between answers. */
+  #lastAnswer = 0
   #stopped = false
   #running: Promise<void> | null = null
   #wake: (() => void) | null = null
-  #inFlight: AbortController | null = null
+  readonly #inFlight = new Set<AbortController>()
 
   constructor(sqlite: Sqlite, clock: Clock, options: SyncOptions, log: SyncLog) {
     this.#sqlite = sqlite
@@ -125,10 +138,10 @@ export class SyncPusher {
     if (this.#state === 'caught-up') this.#wake?.()
   }
 
-  /** Stops after aborting the push under way; what was not acknowledged is sent by the next start. */
+  /** Stops after aborting the pushes under way; what was not acknowledged is sent by the next start. */
   async stop(): Promise<void> {
     this.#stopped = true
-    this.#inFlight?.abort()
+    for (const c of this.#inFlight) c.abort()
     this.#wake?.()
     await this.#running
     this.#running = null
@@ -162,32 +175,65 @@ export class SyncPusher {
   }
 
   async #loop(): Promise<void> {
-    let next: Batch | null = null
+    const depth = Math.max(1, Math.floor(this.#options.pipeline ?? 2))
+    /** Pushes sent and not yet answered, oldest first; each one's batch follows the one before it. */
+    const window: { batch: Batch; reply: Promise<PushReply> }[] = []
     while (!this.#stopped) {
       try {
         // The cloud's head is the acknowledgement: asked at every start, so a restart resumes exactly there.
         if (this.#acked === null) this.#acked = await this.#askHead()
-        const batch: Batch = next?.after === this.#acked.seq ? next : this.#read(this.#acked.seq)
-        next = null
-        if (batch.events.length === 0) {
+        // The window is refilled while the oldest push is on the wire, so at catch-up the gateway's
+        // share of the work (read, serialize, send) and the cloud's checks overlap its database work.
+        while (window.length < depth) {
+          const batch = this.#read(window.at(-1)?.batch.events.at(-1)!.seq ?? this.#acked.seq)
+          if (batch.events.length === 0) break
+          const reply = this.#push(batch)
+          // Settled later, in order; a rejection is never left unobserved meanwhile.
+          reply.catch(() => {})
+          window.push({ batch, reply })
+        }
+        const oldest = window.shift()
+        if (!oldest) {
           this.#state = 'caught-up'
           await this.#sleep(this.#options.idleMs)
           continue
         }
         this.#state = 'pushing'
-        const pushed = this.#push(batch)
-        // While the batch is on the wire, the next one is read and serialized: at catch-up the
-        // gateway's share of the work overlaps the cloud's. It is used only if this push is acknowledged.
-        next = this.#read(batch.events.at(-1)!.seq)
-        await pushed
+        const outcome = await oldest.reply
+        if (outcome.gap) {
+          // The cloud's head is elsewhere (restored, or another push got there first). The head in a
+          // gap answer may be older than one acknowledged since (it was read before an earlier push
+          // committed), so the head is asked again, and the pushes behind this one are dropped.
+          await this.#drain(window)
+          this.#acked = null
+          continue
+        }
+        this.#acked = outcome.head
         this.#failures = 0
         this.#lastError = null
       } catch (error) {
-        next = null
+        await this.#drain(window)
         if (this.#stopped) break
         await this.#failed(error)
       }
     }
+    await this.#drain(window)
+  }
+
+  /** The acknowledged head moves forward only: an answer computed before an earlier push committed may name an older head. */
+  #advance(head: Head): void {
+    const acked = this.#acked
+    if (acked === null || head.epoch !== acked.epoch || head.seq > acked.seq) this.#acked = head
+  }
+
+  /** Aborts the pushes still on the wire and waits for them; what they carried is sent again from the acknowledged head. */
+  async #drain(window: { batch: Batch; reply: Promise<PushReply> }[]): Promise<void> {
+    const pending = window.splice(0)
+    if (pending.length === 0) return
+    for (const c of this.#inFlight) c.abort()
+    const settled = await Promise.allSettled(pending.map((p) => p.reply))
+    // A push that was answered before the abort still tells where the cloud stands.
+    for (const r of settled) if (r.status === 'fulfilled' && !r.value.gap) this.#advance(r.value.head)
   }
 
   #read(after: number): Batch {
@@ -211,8 +257,12 @@ export class SyncPusher {
 
   async #request(method: 'GET' | 'POST', path: string, body?: string, extra: Record<string, string> = {}): Promise<Record<string, unknown>> {
     const controller = new AbortController()
-    this.#inFlight = controller
-    const timer = setTimeout(() => controller.abort(), this.#options.timeoutMs)
+    this.#inFlight.add(controller)
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      controller.abort()
+    }, this.#options.timeoutMs)
     const headers: Record<string, string> = { ...extra, authorization: `Bearer ${this.#options.token}` }
     if (body !== undefined) headers['content-type'] = 'application/json'
     try {
@@ -227,7 +277,7 @@ export class SyncPusher {
       if (!res.ok) throw new PushFailure(`cloud answered ${res.status}: ${String(json.detail ?? json.code ?? '')}`, res.status, json)
       return json
     } catch (error) {
-      if ((error as Error).name === 'AbortError' && !this.#stopped) {
+      if ((error as Error).name === 'AbortError' && timedOut && !this.#stopped) {
         // A link too slow for this batch gets smaller batches until pushes fit in the timeout again.
         this.#batch = Math.max(50, Math.floor(this.#batch / 2))
         throw new PushFailure(`no answer within ${this.#options.timeoutMs} ms`, null)
@@ -235,7 +285,7 @@ export class SyncPusher {
       throw error
     } finally {
       clearTimeout(timer)
-      this.#inFlight = null
+      this.#inFlight.delete(controller)
     }
   }
 
@@ -248,25 +298,25 @@ export class SyncPusher {
     return acked
   }
 
-  async #push({ events, body }: Batch): Promise<void> {
+  async #push({ events, body }: Batch): Promise<PushReply> {
     const started = performance.now()
     const path = `api/v1/gateways/${encodeURIComponent(this.#options.gatewayId)}/events`
     try {
       // The local head as the push leaves: the cloud keeps the backlog (head minus what it applied) and its age.
       const reply = await this.#request('POST', path, body, { [headSeqHeader]: String(this.#localHead.get()?.seq ?? 0) })
-      const head = reply.head as Head
-      this.#acked = head
       this.#lastAckAt = this.#clock.now().toISOString()
-      const seconds = Math.max((performance.now() - started) / 1000, 0.001)
-      const rate = events.length / seconds
+      const now = performance.now()
+      const seconds = Math.max((now - started) / 1000, 0.001)
+      const rate = events.length / Math.max((now - Math.max(started, this.#lastAnswer)) / 1000, 0.001)
+      this.#lastAnswer = now
       this.#rate = this.#rate === null ? rate : this.#rate * 0.7 + rate * 0.3
       // Grow back towards the full batch while pushes answer well within the timeout.
       if (seconds * 1000 < this.#options.timeoutMs / 4) this.#batch = Math.min(this.#options.maxBatch, this.#batch * 2)
+      return { head: reply.head as Head, gap: false }
     } catch (error) {
-      // A gap means the cloud's head is elsewhere (restored, or another push got there first): continue from it.
+      // A gap means the cloud's head is elsewhere: the loop continues from it.
       if (error instanceof PushFailure && error.status === 409 && error.body.code === 'sync.gap' && typeof error.body.expectedSeq === 'number') {
-        this.#acked = error.body.head as Head
-        return
+        return { head: error.body.head as Head, gap: true }
       }
       throw error
     }

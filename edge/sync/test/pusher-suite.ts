@@ -129,6 +129,30 @@ export function pusherSuite(t: Test, backend: Backend): void {
     t.same(await c.head('gw-a'), { seq: after.seq, hash: after.hash })
   })
 
+  t.test('a cloud restored to an older head answers a gap: the pusher asks the head again and sends from there, two pushes on the wire or one', async (t) => {
+    for (const pipeline of [2, 1]) {
+      const c = await central(t, backend)
+      const token = await c.register('gw-a')
+      const store = line(t)
+      const pusher = pusherFor(store, c.cloud.url, token, { pipeline })
+      t.teardown(() => pusher.stop())
+      pusher.start()
+      recordFiller(store, 100, 50, 'A')
+      await until('the first 100 events acknowledged', () => pusher.status().ackedSeq === 100)
+      // The central database as a backup from before seq 51 left it: the pusher still believes 100.
+      const e = schema.events
+      await c.test.db.orm.delete(e).where(sql`${e.gatewayId} = 'gw-a' AND ${e.seq} > 50`)
+      const [kept] = await c.test.db.orm.select({ hash: e.hash }).from(e).where(sql`${e.gatewayId} = 'gw-a' AND ${e.seq} = 50`)
+      await c.test.db.orm.update(schema.gateways).set({ headSeq: 50, headHash: kept!.hash }).where(eq(schema.gateways.id, 'gw-a'))
+      recordFiller(store, 3000, 500, 'B')
+      const local = store.head()
+      await until('caught up again after the gap', () => pusher.status().ackedSeq === local.seq)
+      t.same(await c.count('gw-a'), { rows: local.seq, distinct: local.seq, maxSeq: local.seq }, `pipeline ${pipeline}: seq 51 on sent again, each once`)
+      t.same(await c.head('gw-a'), { seq: local.seq, hash: local.hash })
+      await pusher.stop()
+    }
+  })
+
   t.test('a refused push is reported and retried slowly; the right token then pushes', async (t) => {
     const c = await central(t, backend)
     const token = await c.register('gw-a')

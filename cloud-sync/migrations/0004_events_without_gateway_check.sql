@@ -1,0 +1,1 @@
+ALTER TABLE "events" DROP CONSTRAINT "events_gateway_id_gateways_id_fk";
