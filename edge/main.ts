@@ -90,7 +90,14 @@ export async function startGateway(config: GatewayConfig, parts: GatewayParts = 
   const stop = async () => {
     // Live streams first: the server closes only once no response is still open.
     gateway.live.close()
-    await new Promise<void>((done) => server.close(() => done()))
+    // Requests still being answered get a few seconds; then their connections are cut, so a client that never finishes cannot hold the stop.
+    const cut = setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 5000)
+    cut.unref()
+    await new Promise<void>((done) => {
+      server.close(() => done())
+      ;(server as { closeIdleConnections?: () => void }).closeIdleConnections?.()
+    })
+    clearTimeout(cut)
     await gateway.erpPush?.stop()
     gateway.downstream?.stop()
     await gateway.sync?.stop()

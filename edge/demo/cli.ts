@@ -36,10 +36,10 @@ export async function runDemoLine(args: string[]): Promise<void> {
   process.stdout.write(started.banner)
   if (stopping) stopDemo(started.running, stopping)
 
-  function stopDemo(running: { stop(): Promise<void> }, signal: string): void {
+  function stopDemo(running: { stop(): Promise<void>; stopping(): string | null }, signal: string): void {
     process.stdout.write(`\nStopping the demo line (${signal})…\n`)
     // A part that never finishes stopping must not keep the demo from exiting.
-    const stuck = setTimeout(() => fail('the demo line did not stop within 30 s', 1), 30_000)
+    const stuck = setTimeout(() => fail(`the demo line did not stop within 30 s (still stopping ${running.stopping() ?? 'an unknown part'})`, 1), 30_000)
     stuck.unref()
     running.stop().then(
       () => {

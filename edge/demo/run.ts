@@ -78,13 +78,20 @@ export interface RunningDemo {
   gatewayUrl: string
   cloudUrl: string
   stop(): Promise<void>
+  /** The part being stopped now, for a message when stopping takes too long. */
+  stopping(): string | null
 }
 
 /** Starts the demo line; on a failure, what already started is stopped before the error is thrown. */
 export async function startDemoLine(s: DemoSettings, log: (line: string) => void = () => {}): Promise<{ running: RunningDemo; banner: string }> {
-  const stops: Array<() => Promise<void>> = []
+  const stops: Array<{ part: string; stop: () => Promise<void> }> = []
+  let stoppingPart: string | null = null
   const stopAll = async () => {
-    for (const stop of stops.reverse().splice(0)) await stop().catch(() => {})
+    for (const { part, stop } of stops.reverse().splice(0)) {
+      stoppingPart = part
+      await stop().catch(() => {})
+    }
+    stoppingPart = null
   }
   let ports = s.ports
   try {
@@ -92,16 +99,16 @@ export async function startDemoLine(s: DemoSettings, log: (line: string) => void
     const demoDir = join(s.dataDir, 'demo')
     mkdirSync(demoDir, { recursive: true })
     const cloud = await startCloud({ dataDir: join(s.dataDir, 'cloud'), host: s.host, port: ports.cloud, databaseUrl: null, adminToken: s.adminToken, logLevel: s.logLevel })
-    stops.push(() => cloud.stop())
+    stops.push({ part: 'the cloud', stop: () => cloud.stop() })
     const token = await provisionGateway(cloud.url, s.adminToken, cloud.db.orm, demoDir, s.gatewayId, lineId)
     const scenarioFile = writeDemoScenario(demoDir, ports, s.host, s.speed)
     const machineLines: string[] = []
     const sim = await startDemoSim(scenarioFile, s.dataDir, s.host, (line) => machineLines.push(line))
-    stops.push(() => sim.stop())
+    stops.push({ part: 'the simulated machines', stop: () => sim.stop() })
     const configFile = writeGatewayConfig(demoDir, s, ports, cloud.url)
     const env = { TAKT_ADMIN_TOKEN: s.adminToken, TAKT_SYNC_TOKEN: token, TAKT_LOG_LEVEL: s.logLevel, ...(process.env.TAKT_HTTP_TLS ? { TAKT_HTTP_TLS: process.env.TAKT_HTTP_TLS } : {}) }
     const gateway = await startGateway(loadConfig({ file: configFile, env }))
-    stops.push(() => gateway.stop())
+    stops.push({ part: 'the gateway', stop: () => gateway.stop() })
     const now = new Date()
     const seeded = await seedDemoLine(gateway.gateway, now)
     const book = new OrderBook(demoDir, lineId, now, (definitions) => postDefinitions(cloud.url, s.adminToken, lineId, definitions))
@@ -123,9 +130,9 @@ export async function startDemoLine(s: DemoSettings, log: (line: string) => void
       })
       crew.start()
       const started = crew
-      stops.push(() => started.stop())
+      stops.push({ part: 'the crew', stop: () => started.stop() })
     } else if (s.crew) log('The demo crew needs plain HTTP to the gateway; with TAKT_HTTP_TLS on it stays home.')
-    const running: RunningDemo = { gateway, cloud, sim, crew, gatewayUrl, cloudUrl: cloud.url, stop: stopAll }
+    const running: RunningDemo = { gateway, cloud, sim, crew, gatewayUrl, cloudUrl: cloud.url, stop: stopAll, stopping: () => stoppingPart }
     return { running, banner: banner(s, ports, gatewayUrl, cloud.url, seeded, sent.orders, machineLines) }
   } catch (error) {
     await stopAll()
