@@ -176,6 +176,8 @@ export const GatewayConfigSchema = z.strictObject({
       /** Raised only when this gateway's database was replaced by a new, empty one: a new chain from seq 1. */
       epoch: z.number().int().min(1).default(1),
       maxBatch: z.number().int().min(1).max(10_000).default(2000),
+      /** Pushes in flight at once; the cloud applies them in seq order. */
+      pipeline: z.number().int().min(1).max(4).default(2),
       timeoutMs: z.number().int().min(100).max(600_000).default(15_000),
       minBackoffMs: z.number().int().min(10).max(3_600_000).default(500),
       maxBackoffMs: z.number().int().min(10).max(86_400_000).default(60_000),
