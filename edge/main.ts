@@ -88,6 +88,14 @@ export async function startGateway(config: GatewayConfig, parts: GatewayParts = 
   })
   // Shut down in reverse start order: HTTP, connectivity (collectors, bridge, broker, historian), the MES database.
   const stop = async () => {
+    // Each step named, so that a stop that takes long says where it waits.
+    let step = 'HTTP'
+    const slow = setInterval(() => gateway.logger.warn({ step }, 'the gateway is still stopping'), 10_000)
+    slow.unref()
+    const run = async (name: string, work: () => Promise<void> | void) => {
+      step = name
+      await work()
+    }
     // Live streams first: the server closes only once no response is still open.
     gateway.live.close()
     // Requests still being answered get a few seconds; then their connections are cut, so a client that never finishes cannot hold the stop.
@@ -98,16 +106,17 @@ export async function startGateway(config: GatewayConfig, parts: GatewayParts = 
       ;(server as { closeIdleConnections?: () => void }).closeIdleConnections?.()
     })
     clearTimeout(cut)
-    await gateway.erpPush?.stop()
-    gateway.downstream?.stop()
-    await gateway.sync?.stop()
+    await run('ERP push', () => gateway.erpPush?.stop())
+    await run('downstream sync', () => gateway.downstream?.stop())
+    await run('upstream sync', () => gateway.sync?.stop())
     stopping = true
     unsubscribeHealth()
     healthUns.stop()
-    await gateway.health.stop()
-    await connectivity.stop()
+    await run('system health', () => gateway.health.stop())
+    await run('connectivity', () => connectivity.stop())
     // A backup under way finishes before the databases close.
-    await gateway.backups.stop()
+    await run('backups', () => gateway.backups.stop())
+    clearInterval(slow)
     gateway.close()
     gateway.logger.info('gateway stopped')
   }

@@ -19,6 +19,9 @@ import { topicMatches } from './topic-acl.ts'
 import { UnsPublisher } from './uns.ts'
 import { OeeUnsPublisher } from './uns-oee.ts'
 
+/** Longest the gateway waits for one collector to stop. */
+const collectorStopMs = 8000
+
 export interface LineConnectivity {
   broker: LineBroker
   historian: Historian
@@ -133,8 +136,17 @@ export async function startConnectivity(gateway: Gateway, config: GatewayConfig)
       bridge: bridge ? { ...bridge.status() } : null,
       sparkplug: edgeNode ? { ...edgeNode.status() } : null,
     }))
+    // Together, each given a bound: a client caught mid-handshake (an OPC UA session being secured) must not hold the gateway's stop.
     stopped.push(async () => {
-      for (const c of collectors) await c.stop()
+      await Promise.all(
+        collectors.map(async (c) => {
+          let timer: NodeJS.Timeout | undefined
+          const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), collectorStopMs)))
+          const outcome = await Promise.race([c.stop().then(() => 'stopped' as const), late])
+          clearTimeout(timer)
+          if (outcome === 'late') log.warn({ device: c.device, waitedMs: collectorStopMs }, 'a collector did not stop in time; the gateway stops without it')
+        }),
+      )
     })
     log.info({ mqtt, websocket, tls, devices: collectors.length, bridge: config.bridge?.url ?? null }, 'connectivity started')
     return { broker, historian, collectors, bridge, edgeNode, ports: { mqtt, websocket, tls }, stop: stopAll }

@@ -82,6 +82,9 @@ export interface RunningDemo {
   stopping(): string | null
 }
 
+/** Longest the demo waits for one part (crew, gateway, machines, cloud) to stop. */
+const partStopMs = 9000
+
 /** Starts the demo line; on a failure, what already started is stopped before the error is thrown. */
 export async function startDemoLine(s: DemoSettings, log: (line: string) => void = () => {}): Promise<{ running: RunningDemo; banner: string }> {
   const stops: Array<{ part: string; stop: () => Promise<void> }> = []
@@ -89,7 +92,12 @@ export async function startDemoLine(s: DemoSettings, log: (line: string) => void
   const stopAll = async () => {
     for (const { part, stop } of stops.reverse().splice(0)) {
       stoppingPart = part
-      await stop().catch(() => {})
+      // Each part gets a bound: one caught mid-handshake is left to the process's exit, the others still stop.
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), partStopMs)))
+      const outcome = await Promise.race([stop().then(() => 'stopped' as const, () => 'stopped' as const), late])
+      clearTimeout(timer)
+      if (outcome === 'late') process.stderr.write(`demo: ${part} did not stop within ${partStopMs / 1000} s; it ends with the process\n`)
     }
     stoppingPart = null
   }
