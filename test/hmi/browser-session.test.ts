@@ -136,7 +136,14 @@ t.test('quality: holds and nonconformances, genealogy backward and forward by sc
   await page.locator('table caption', { hasText: 'Audit trail, newest first' }).waitFor()
   await page.getByLabel('Event type').fill('UnitHoldReleased')
   await page.getByRole('button', { name: 'Filter' }).click()
-  await page.locator('.audit-rows tbody tr').first().waitFor()
+  // The unfiltered rows are on the page until the filtered answer replaces them: wait for that.
+  await page
+    .waitForFunction(() => {
+      const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> } }).document
+      const cells = Array.from(doc.querySelectorAll('.audit-rows tbody tr td:nth-child(3)'))
+      return cells.length > 0 && cells.every((c) => c.textContent === 'UnitHoldReleased')
+    }, undefined, { timeout: 10_000 })
+    .catch(() => {})
   t.same(await page.locator('.audit-rows tbody tr td:nth-child(3)').allTextContents(), ['UnitHoldReleased'], 'filtered by type')
   await page.getByRole('button', { name: 'Verify the chain' }).click()
   await page.locator('.chain [data-ok="true"]').waitFor()
