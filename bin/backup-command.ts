@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { usageError } from './usage.ts'
 
 export const backupHelp = `Usage: takt backup [--out FILE] [--data-dir DIR] [--config FILE] [--json] [--quiet]
   Copies the gateway's MES database (takt.db) and its historian (historian.db) with SQLite's online
@@ -60,8 +61,7 @@ function parse(command: string, args: string[], options: Record<string, { type: 
   try {
     return parseArgs({ args, options: { ...options, 'data-dir': { type: 'string' }, config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true })
   } catch (error) {
-    process.stderr.write(`takt ${command}: ${(error as Error).message}\n(takt ${command} --help shows the usage)\n`)
-    return 2
+    return usageError(command, (error as Error).message)
   }
 }
 
@@ -77,8 +77,7 @@ export async function runBackup(args: string[]): Promise<number> {
     return 0
   }
   if (positionals.length > 0) {
-    process.stderr.write(`takt backup: unexpected argument '${positionals[0]}' (the target is given with --out FILE)\n(takt backup --help shows the usage)\n`)
-    return 2
+    return usageError('backup', `unexpected argument '${positionals[0]}' (the target is given with --out FILE)`)
   }
   const where = await locate({ 'data-dir': str(values['data-dir']), config: str(values.config) })
   const { backupDataDir, backupName } = await import('../edge/store/backup.ts')
@@ -108,8 +107,7 @@ export async function runRestore(args: string[]): Promise<number> {
     return 0
   }
   if (positionals.length !== 1) {
-    process.stderr.write(`takt restore: ${positionals.length === 0 ? 'name the backup FILE to restore' : `one backup at a time, not ${positionals.length}`}\n(takt restore --help shows the usage)\n`)
-    return 2
+    return usageError('restore', positionals.length === 0 ? 'name the backup FILE to restore' : `one backup at a time, not ${positionals.length}`)
   }
   const file = resolve(positionals[0]!)
   const where = await locate({ 'data-dir': str(values['data-dir']), config: str(values.config) })

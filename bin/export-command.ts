@@ -2,6 +2,7 @@
 import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { usageError } from './usage.ts'
 import { locate } from './backup-command.ts'
 
 export const exportHelp = `Usage: takt export WHAT [options] [--out FILE] [--data-dir DIR] [--config FILE]
@@ -168,16 +169,14 @@ export async function runExport(args: string[]): Promise<number> {
     values = parsed.values
     positionals = parsed.positionals
   } catch (error) {
-    process.stderr.write(`takt export: ${(error as Error).message}\n(takt export --help shows the usage)\n`)
-    return 2
+    return usageError('export', (error as Error).message)
   }
   if (values.help) {
     process.stdout.write(exportHelp)
     return 0
   }
   if (positionals.length !== 1) {
-    process.stderr.write(`takt export: ${positionals.length === 0 ? 'say what to export: orders, as-built, genealogy or audit' : `one export at a time, not '${positionals.join(' ')}'`}\n(takt export --help shows the usage)\n`)
-    return 2
+    return usageError('export', positionals.length === 0 ? 'say what to export: orders, as-built, genealogy or audit' : `one export at a time, not '${positionals.join(' ')}'`)
   }
   const where = await locate({ 'data-dir': str(values['data-dir']), config: str(values.config) })
   const file = join(where.dataDir, 'takt.db')
@@ -196,7 +195,8 @@ export async function runExport(args: string[]): Promise<number> {
   } catch (error) {
     sink?.abandon()
     if (!(error instanceof ExportProblem)) throw error
-    process.stderr.write(`takt export: ${error.message}${error.code === 2 ? `\n(takt export --help shows the usage)\n` : ''}\n`)
+    if (error.code === 2) return usageError('export', error.message)
+    process.stderr.write(`takt export: ${error.message}\n`)
     return error.code
   } finally {
     sqlite.close()

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { usageError } from './usage.ts'
 import { locate } from './backup-command.ts'
 
 export const importHelp = `Usage:
@@ -323,8 +324,7 @@ export async function runImport(args: string[]): Promise<number> {
     values = parsed.values
     files = parsed.positionals
   } catch (error) {
-    process.stderr.write(`takt import: ${(error as Error).message}\n(takt import --help shows the usage)\n`)
-    return 2
+    return usageError('import', (error as Error).message)
   }
   if (values.help) {
     process.stdout.write(importHelp)
@@ -335,8 +335,7 @@ export async function runImport(args: string[]): Promise<number> {
   const token = str(values.token) ?? process.env.TAKT_TOKEN
   const usage = files.length === 0 ? 'name at least one FILE to import' : url !== undefined && !token ? '--url needs --token (or TAKT_TOKEN): an integration or admin API token' : url === undefined && values.token !== undefined ? '--token goes with --url' : url !== undefined && !URL.canParse(url) ? `--url: '${url}' is not a URL` : null
   if (usage) {
-    process.stderr.write(`takt import: ${usage}\n(takt import --help shows the usage)\n`)
-    return 2
+    return usageError('import', usage)
   }
   const progress = progressPrinter(values.quiet === true || values.json === true)
   try {

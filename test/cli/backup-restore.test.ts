@@ -1,26 +1,16 @@
 // takt backup while a gateway runs and writes, takt restore into a fresh data directory (chain intact, counts equal), refused onto a running gateway and for a tampered backup; the admin API's backup.
 import Database from 'better-sqlite3'
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { verifyChain } from '../../edge/store/event-log.ts'
-import { jsonClient, runTakt, startChildGateway, type ChildGateway } from '../helpers/client.ts'
-import { adminToken, removeDir } from '../helpers/gateway.ts'
+import { jsonClient, startChildGateway, takt, type ChildGateway } from '../helpers/client.ts'
+import { adminToken, scratchDir } from '../helpers/gateway.ts'
 
 t.setTimeout(180_000)
 
-const scratch = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  t.teardown(() => removeDir(dir))
-  return dir
-}
+const scratch = (prefix: string) => scratchDir(t, prefix)
 
-async function takt(args: string[], env: Record<string, string> = {}) {
-  const run = runTakt(args, env)
-  const { code } = await run.exited
-  return { code, stdout: run.stdout(), stderr: run.stderr() }
-}
 
 const count = (file: string, sql: string) => {
   const db = new Database(file, { readonly: true, fileMustExist: true })

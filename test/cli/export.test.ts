@@ -1,28 +1,18 @@
 // takt export as an integrator runs it: orders, as-built (JSON and B2MML), genealogy and the audit trail, read-only, to stdout or a file.
 import Database from 'better-sqlite3'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { repoRoot, runTakt } from '../helpers/client.ts'
-import { removeDir } from '../helpers/gateway.ts'
+import { repoRoot, takt } from '../helpers/client.ts'
+import { scratchDir } from '../helpers/gateway.ts'
 
 t.setTimeout(120_000)
 
 const fixtures = join(repoRoot, 'test', 'erp', 'fixtures')
 const documents = ['v0600-material.xml', 'v0600-equipment.xml', 'v0600-personnel.xml', 'v0600-schedule.xml'].map((f) => join(fixtures, f))
 
-const scratch = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  t.teardown(() => removeDir(dir))
-  return dir
-}
+const scratch = (prefix: string) => scratchDir(t, prefix)
 
-async function takt(args: string[], env: Record<string, string> = {}) {
-  const run = runTakt(args, env)
-  const { code } = await run.exited
-  return { code, stdout: run.stdout(), stderr: run.stderr() }
-}
 
 const dataDir = join(scratch('takt-cli-export-data-'), 'data')
 const lot = join(scratch('takt-cli-export-docs-'), 'lot.json')

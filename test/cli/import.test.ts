@@ -1,11 +1,10 @@
 // takt import as an integrator runs it: B2MML and JSON, all or none, offline or into a running gateway over its API.
 import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { repoRoot, runTakt } from '../helpers/client.ts'
-import { removeDir, startTestGateway } from '../helpers/gateway.ts'
+import { repoRoot, takt } from '../helpers/client.ts'
+import { scratchDir, startTestGateway } from '../helpers/gateway.ts'
 
 t.setTimeout(180_000)
 
@@ -13,11 +12,7 @@ const fixtures = join(repoRoot, 'test', 'erp', 'fixtures')
 const masterData = ['v0600-material.xml', 'v0600-equipment.xml', 'v0600-personnel.xml'].map((f) => join(fixtures, f))
 const schedule = join(fixtures, 'v0600-schedule.xml')
 
-const scratch = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  t.teardown(() => removeDir(dir))
-  return dir
-}
+const scratch = (prefix: string) => scratchDir(t, prefix)
 const files = scratch('takt-cli-docs-')
 function write(name: string, text: string): string {
   const file = join(files, name)
@@ -25,11 +20,6 @@ function write(name: string, text: string): string {
   return file
 }
 
-async function takt(args: string[], env: Record<string, string> = {}) {
-  const run = runTakt(args, env)
-  const { code } = await run.exited
-  return { code, stdout: run.stdout(), stderr: run.stderr() }
-}
 
 const digest = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex')
 

@@ -88,6 +88,13 @@ export function runTakt(args: string[], env: Record<string, string>): { child: C
   return { child, stdout: () => out, stderr: () => err, exited }
 }
 
+/** Runs a takt subcommand to its end: its exit code and what it printed. */
+export async function takt(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = runTakt(args, env)
+  const { code } = await run.exited
+  return { code, stdout: run.stdout(), stderr: run.stderr() }
+}
+
 /** Starts `takt edge` as a child process on a free port and waits until /health answers. */
 export async function startChildGateway(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildGateway> {
   const port = await freePort()

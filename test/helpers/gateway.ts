@@ -48,3 +48,10 @@ export async function startTestGateway(dataDir = mkdtempSync(join(tmpdir(), 'tak
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true })
 }
+
+/** A temp directory removed at the end of the test (or file) `t`. */
+export function scratchDir(t: { teardown(fn: () => void): void }, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.teardown(() => removeDir(dir))
+  return dir
+}

@@ -10,16 +10,14 @@ import { ensureAdminToken } from '../../../cloud-sync/credentials.ts'
 import { startCloud, type CloudConfig, type RunningCloud } from '../../../cloud-sync/main.ts'
 import * as schema from '../../../cloud-sync/schema.ts'
 import type { Backend, TestDatabase } from '../../../cloud-sync/test/backends.ts'
-import { openLine, recordFiller, recordOrder } from '../../../cloud-sync/test/line.ts'
+import { recordFiller, recordOrder } from '../../../cloud-sync/test/line.ts'
 import { loadConfig, type ConfigError } from '../../config.ts'
 import { startGateway } from '../../main.ts'
-import { systemClock } from '../../store/ids.ts'
-import type { LineStore } from '../../store/line-store.ts'
-import { SyncPusher, type SyncOptions, type SyncStatus } from '../pusher.ts'
+import type { SyncStatus } from '../pusher.ts'
 import { until } from '../../../test/helpers/until.ts'
+import { pusherFor, storedEvents, tempLine } from './fixtures.ts'
 
 const adminToken = 'cloud-test-admin-token-0123456789'
-const silentLog = { info() {}, warn() {}, error() {} }
 
 interface Central {
   test: TestDatabase
@@ -45,12 +43,7 @@ async function central(t: { teardown(fn: () => unknown): void }, backend: Backen
       return ((await res.json()) as { token: string }).token
     },
     async count(gatewayId) {
-      const e = schema.events
-      const [r] = await test.db.orm
-        .select({ rows: sql<number>`count(*)::int`, distinct: sql<number>`count(distinct ${e.seq})::int`, maxSeq: sql<number>`coalesce(max(${e.seq}), 0)::int` })
-        .from(e)
-        .where(eq(e.gatewayId, gatewayId))
-      return r!
+      return storedEvents(test, gatewayId)
     },
     async head(gatewayId) {
       const [g] = await test.db.orm.select({ seq: schema.gateways.headSeq, hash: schema.gateways.headHash }).from(schema.gateways).where(eq(schema.gateways.id, gatewayId))
@@ -69,28 +62,13 @@ async function central(t: { teardown(fn: () => unknown): void }, backend: Backen
   return c
 }
 
-function line(t: { teardown(fn: () => unknown): void }): LineStore {
-  const dir = mkdtempSync(join(tmpdir(), 'takt-sync-line-'))
-  const store = openLine(dir)
-  t.teardown(() => {
-    store.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  return store
-}
 
-function pusherFor(store: LineStore, url: string, token: string, extra: Partial<SyncOptions> = {}): SyncPusher {
-  const options: SyncOptions = { url, token, gatewayId: 'gw-a', epoch: 1, maxBatch: 500, timeoutMs: 20_000, minBackoffMs: 20, maxBackoffMs: 200, idleMs: 50, ...extra }
-  const pusher = new SyncPusher(store.db.sqlite, systemClock, options, silentLog)
-  store.onRecorded(pusher.onRecorded)
-  return pusher
-}
 
 export function pusherSuite(t: Test, backend: Backend): void {
   t.test('partition: the line records while the cloud is down; the pusher catches up with the same count and head, no duplicates, also after a restart', async (t) => {
     const c = await central(t, backend)
     const token = await c.register('gw-a')
-    const store = line(t)
+    const store = tempLine(t)
     let pusher = pusherFor(store, c.cloud.url, token)
     t.teardown(() => pusher.stop())
     pusher.start()
@@ -133,7 +111,7 @@ export function pusherSuite(t: Test, backend: Backend): void {
     for (const pipeline of [2, 1]) {
       const c = await central(t, backend)
       const token = await c.register('gw-a')
-      const store = line(t)
+      const store = tempLine(t)
       const pusher = pusherFor(store, c.cloud.url, token, { pipeline })
       t.teardown(() => pusher.stop())
       pusher.start()
@@ -156,7 +134,7 @@ export function pusherSuite(t: Test, backend: Backend): void {
   t.test('a refused push is reported and retried slowly; the right token then pushes', async (t) => {
     const c = await central(t, backend)
     const token = await c.register('gw-a')
-    const store = line(t)
+    const store = tempLine(t)
     recordFiller(store, 20)
     const wrong = pusherFor(store, c.cloud.url, 'takt_gw_this-token-was-never-issued', { maxBackoffMs: 60_000 })
     wrong.start()

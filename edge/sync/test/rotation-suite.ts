@@ -2,23 +2,19 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { eq, sql } from 'drizzle-orm'
 import pino from 'pino'
 import type { Test } from 'tap'
 import { ensureAdminToken } from '../../../cloud-sync/credentials.ts'
 import { startCloud, type RunningCloud } from '../../../cloud-sync/main.ts'
-import * as schema from '../../../cloud-sync/schema.ts'
 import type { Backend, TestDatabase } from '../../../cloud-sync/test/backends.ts'
-import { logOf, openLine, recordFiller, recordOrder } from '../../../cloud-sync/test/line.ts'
+import { logOf, recordFiller, recordOrder } from '../../../cloud-sync/test/line.ts'
 import { loadConfig } from '../../config.ts'
 import { startGateway } from '../../main.ts'
-import { systemClock } from '../../store/ids.ts'
-import type { LineStore } from '../../store/line-store.ts'
-import { headSeqHeader, SyncPusher, type SyncOptions } from '../pusher.ts'
+import { headSeqHeader } from '../pusher.ts'
 import { until } from '../../../test/helpers/until.ts'
+import { pusherFor, storedEvents, tempLine } from './fixtures.ts'
 
 const adminToken = 'cloud-rotation-admin-token-0123456789'
-const silentLog = { info() {}, warn() {}, error() {} }
 
 interface Central {
   test: TestDatabase
@@ -56,32 +52,12 @@ async function central(t: Test, backend: Backend): Promise<Central> {
     },
     rotate: (id, graceSeconds) => call('POST', `/api/v1/gateways/${id}/token`, graceSeconds === undefined ? undefined : { graceSeconds }),
     async stored(gatewayId) {
-      const e = schema.events
-      const [r] = await test.db.orm
-        .select({ rows: sql<number>`count(*)::int`, distinct: sql<number>`count(distinct ${e.seq})::int`, maxSeq: sql<number>`coalesce(max(${e.seq}), 0)::int` })
-        .from(e)
-        .where(eq(e.gatewayId, gatewayId))
-      return r!
+      return storedEvents(test, gatewayId)
     },
   }
 }
 
-function line(t: Test): LineStore {
-  const dir = mkdtempSync(join(tmpdir(), 'takt-rotation-line-'))
-  const store = openLine(dir)
-  t.teardown(() => {
-    store.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  return store
-}
 
-function pusherFor(store: LineStore, url: string, token: string, extra: Partial<SyncOptions> = {}): SyncPusher {
-  const options: SyncOptions = { url, token, gatewayId: 'gw-a', epoch: 1, maxBatch: 500, timeoutMs: 20_000, minBackoffMs: 20, maxBackoffMs: 200, idleMs: 50, ...extra }
-  const pusher = new SyncPusher(store.db.sqlite, systemClock, options, silentLog)
-  store.onRecorded(pusher.onRecorded)
-  return pusher
-}
 
 const headOf = async (c: Central, token: string | null) => (await c.call('GET', '/api/v1/gateways/gw-a/head', undefined, token)).status
 
@@ -137,7 +113,7 @@ export function rotationSuite(t: Test, backend: Backend): void {
   t.test('an old token is refused once its grace period is over, even if the new one was never used; the new pusher then continues', async (t) => {
     const c = await central(t, backend)
     const oldToken = await c.register('gw-a')
-    const store = line(t)
+    const store = tempLine(t)
     recordFiller(store, 200, 50, 'A')
     const old = pusherFor(store, c.cloud.url, oldToken, { maxBackoffMs: 60_000 })
     old.start()
@@ -183,7 +159,7 @@ export function rotationSuite(t: Test, backend: Backend): void {
   t.test('each push reports the gateway head: the cloud shows the backlog and its age', async (t) => {
     const c = await central(t, backend)
     const token = await c.register('gw-a')
-    const store = line(t)
+    const store = tempLine(t)
     recordFiller(store, 300, 100, 'A')
     const events = logOf(store)
     const status = async () => (await c.call('GET', '/api/v1/gateways/status')).body
