@@ -5,7 +5,7 @@ import type { Bom, Equipment, EquipmentLevel, Order, Routing } from '../edge/cor
 import { openDocument } from '../edge/erp/envelope.ts'
 import { readPlan } from '../edge/erp/intake.ts'
 import { deriveOrder } from '../edge/erp/order-plan.ts'
-import { emptyPlan, type IntakePlan } from '../edge/erp/plan.ts'
+import { emptyPlan, levelUnder, unplaceableWorkCenter, type IntakePlan } from '../edge/erp/plan.ts'
 import { problemAt, Reader, type At, type Problem } from '../edge/erp/read.ts'
 import type { CloudOrm } from './database.ts'
 import { checkDefinition, keyOf, type Definition, type DefinitionKind } from './definitions.ts'
@@ -104,12 +104,12 @@ function mapMasterData(m: Mapping, plan: IntakePlan, held: Held): void {
   for (const item of [...plan.equipment].sort((a, b) => a.rank - b.rank)) {
     let level: EquipmentLevel | 'by-parent' = item.value.level
     if (level === 'by-parent') {
-      const parent = item.value.parentId === null ? undefined : held.equipment.get(item.value.parentId)
-      level = parent?.level === 'area' ? 'line' : parent?.level === 'line' ? 'work_center' : 'by-parent'
-      if (level === 'by-parent') {
-        m.problems.push(problemAt(item.at, 'b2mml_unmappable', 422, `Takt places a WorkCenter by its parent (a line under an area, a work center under a line); '${item.value.parentId ?? 'none'}' is neither.`))
+      const placed = levelUnder(item.value.parentId === null ? undefined : held.equipment.get(item.value.parentId))
+      if (placed === null) {
+        m.problems.push(problemAt(item.at, 'b2mml_unmappable', 422, unplaceableWorkCenter(item.value.parentId)))
         continue
       }
+      level = placed
     }
     const equipment = { ...item.value, level } as Equipment
     if (m.add('equipment', { ...equipment }, item.at)) held.equipment.set(equipment.id, equipment)

@@ -9,7 +9,7 @@ import { reject } from '../core/rejection.ts'
 import type { Decide } from '../store/line-store.ts'
 import { DocumentView } from './document-view.ts'
 import { deriveOrder, type DerivedOrder } from './order-plan.ts'
-import type { IntakePlan, RequestPlan } from './plan.ts'
+import { levelUnder, unplaceableWorkCenter, type IntakePlan, type RequestPlan } from './plan.ts'
 import { problemAt, type At, type Problem } from './read.ts'
 import type { ErpRecords } from './records.ts'
 
@@ -85,12 +85,12 @@ function defineMasterData(d: DocumentDecision, plan: IntakePlan, records: ErpRec
   for (const item of [...plan.equipment].sort((a, b) => a.rank - b.rank)) {
     let level = item.value.level
     if (level === 'by-parent') {
-      const parent = item.value.parentId === null ? undefined : d.view.equipment(item.value.parentId)
-      level = parent?.level === 'area' ? 'line' : parent?.level === 'line' ? 'work_center' : 'by-parent'
-      if (level === 'by-parent') {
-        d.problems.push(problemAt(item.at, 'b2mml_unmappable', 422, `Takt places a WorkCenter by its parent (a line under an area, a work center under a line); '${item.value.parentId ?? 'none'}' is neither.`))
+      const placed = levelUnder(item.value.parentId === null ? undefined : d.view.equipment(item.value.parentId))
+      if (placed === null) {
+        d.problems.push(problemAt(item.at, 'b2mml_unmappable', 422, unplaceableWorkCenter(item.value.parentId)))
         continue
       }
+      level = placed
     }
     d.definition(item.at, defineEquipment(d.view, { ...item.value, level } as Equipment))
   }

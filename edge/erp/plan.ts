@@ -15,6 +15,15 @@ export interface LotItem {
   parentLotId: string | null
 }
 
+/** Where a B2MML WorkCenter whose level follows from its parent is placed: a line under an area, a work center under a line; elsewhere nowhere. */
+export function levelUnder(parent: { level: EquipmentLevel } | undefined): EquipmentLevel | null {
+  return parent?.level === 'area' ? 'line' : parent?.level === 'line' ? 'work_center' : null
+}
+
+/** Why a WorkCenter could not be placed by its parent. */
+export const unplaceableWorkCenter = (parentId: string | null) =>
+  `Takt places a WorkCenter by its parent (a line under an area, a work center under a line); '${parentId ?? 'none'}' is neither.`
+
 /** Equipment whose Takt level is known, or (ISA-95 "WorkCenter") follows from its parent: a line under an area, a work center under a line. */
 export interface EquipmentItem {
   at: At

@@ -199,6 +199,20 @@ t.test('every error of a document is listed, each with its path and line, and th
   })
 })
 
+t.test('a WorkCenter is placed by its parent: under a site it is refused, at its element, and nothing of the document is defined', async (t) => {
+  const good = fixture('v0700-equipment.xml')
+  // The line's parent becomes the site: a WorkCenter under a site is neither a line nor a work center.
+  const doc = good.replace('<HierarchyScope><EquipmentID>BA</EquipmentID><EquipmentLevel>Area</EquipmentLevel></HierarchyScope>', '<HierarchyScope><EquipmentID>BS</EquipmentID><EquipmentLevel>Site</EquipmentLevel></HierarchyScope>')
+  t.not(doc, good, 'the fixture was changed')
+  await importsNothing(t, async () => {
+    const r = await gw.post(doc, { accept: 'application/json' })
+    isProblem(t, r, 422, 'b2mml_refused', /places a WorkCenter by its parent .*'BS' is neither/)
+    t.same([firstError(r).code, firstError(r).path, firstError(r).line], ['b2mml_unmappable', '/SyncEquipmentInformation/DataArea/EquipmentInformation/Equipment[3]', lineOf(doc, '<ID>BL</ID>') - 1], 'the line\'s Equipment element')
+    // Its two work centers are refused too: their parent line is not defined.
+    t.same(r.json!.errors.map((e: { code: string }) => e.code), ['b2mml_unmappable', 'reference_unknown', 'reference_unknown'])
+  })
+})
+
 t.test('a core refusal names the element it comes from, and the valid request beside it is not imported', async (t) => {
   const doc = schedule.replace('<MaterialDefinitionID>HARDENER</MaterialDefinitionID>\n            <Quantity><QuantityString>25', '<MaterialDefinitionID>UNOBTAINIUM</MaterialDefinitionID>\n            <Quantity><QuantityString>25').replaceAll('PO-10', 'PO-R')
   await importsNothing(t, async () => {
