@@ -180,6 +180,7 @@ export class Accounts {
   readonly #touchEveryMs: number
   readonly #byToken
   readonly #bySession
+  readonly #touchSession
   readonly #person
   readonly #recent = new Map<string, { principal: Principal; until: number }>()
   readonly #badgePolicy: BadgePolicy
@@ -209,6 +210,7 @@ export class Accounts {
     this.#countFailure = sqlite.prepare('UPDATE badges SET failed_attempts = ?, locked_until = ? WHERE badge_id = ?')
     this.#byToken = sqlite.prepare('SELECT id, name, role FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL')
     this.#bySession = sqlite.prepare('SELECT person_id, expires_at, last_seen_at FROM sessions WHERE token_hash = ?')
+    this.#touchSession = sqlite.prepare('UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?')
     this.#person = sqlite.prepare('SELECT * FROM people WHERE id = ?')
   }
 
@@ -241,7 +243,7 @@ export class Accounts {
     if (last !== undefined && now.getTime() - last < this.#touchEveryMs) return
     if (this.#touched.size >= 10_000) this.#touched.clear()
     this.#touched.set(hash, now.getTime())
-    this.#s.prepare('UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?').run(now.toISOString(), hash)
+    this.#touchSession.run(now.toISOString(), hash)
   }
 
   #lookup(bearer: string, now: Date): BearerCheck {
