@@ -6,16 +6,18 @@ import { monotonicMicros } from './lib/cpu-profile.ts'
 import type { BenchResult } from './lib/figures.ts'
 import { startGatewayProcess, type GatewayProcess } from './lib/gateway-process.ts'
 import { inParallel, JsonClient } from './lib/json-client.ts'
-import { runPaced, type PacedResult } from './lib/paced-load.ts'
 import { cpuSince, mib, readCpuTime, readRssKb, sampleRss, type CpuTime } from './lib/proc-stats.ts'
 import { measureCommitRate, measurePacedCommits, type CommitRate, type PacedCommits } from './lib/sqlite-commit-rate.ts'
 import { ms, summarize } from './lib/stats.ts'
+import { runClosedLoop, runOpenLoop, type WireResult } from './lib/wire-load.ts'
 
 export interface CompletionsOptions {
   warmupRuns: number
   /** Aimed length of the saturation phase; it is stopped at twice this whatever is left. */
   saturationSeconds: number
   saturationConnections: number
+  /** A second closed-loop phase with fewer connections, for reference: how far a handful of clients takes the gateway. */
+  fewConnections: number
   fixedRate: number
   /** Length of the evenly paced fixed-rate phase (the figure with the target). */
   pacedSeconds: number
@@ -29,9 +31,10 @@ export interface CompletionsOptions {
 }
 
 export const defaultCompletionsOptions: CompletionsOptions = {
-  warmupRuns: 3_000,
+  warmupRuns: 6_000,
   saturationSeconds: 10,
-  saturationConnections: 10,
+  saturationConnections: 32,
+  fewConnections: 10,
   fixedRate: 200,
   pacedSeconds: 15,
   overallRateSeconds: 10,
@@ -51,13 +54,15 @@ interface Measured {
   loadedKb: number
   runsStarted: number
   startsPerSecond: number
-  warm: LoadResult
-  sat: LoadResult & { cpu: CpuTime; rssKb: number[]; fromUs: number; toUs: number }
-  paced: PacedResult & { cpu: CpuTime }
+  warm: WireResult
+  sat: WireResult & { cpu: CpuTime; clientCpuSeconds: number; rssKb: number[]; fromUs: number; toUs: number }
+  few: WireResult & { cpu: CpuTime }
+  paced: WireResult & { cpu: CpuTime; clientCpuSeconds: number }
   overall: LoadResult
   recorded: number
 }
 
+const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6
 const adminToken = 'bench-admin-token-0123456789abcdef'
 const orderIds = (count: number) => Array.from({ length: count }, (_, i) => `BENCH-PO-${i + 1}`)
 const log = (message: string) => process.stdout.write(`  ${message}\n`)
@@ -100,29 +105,40 @@ async function measure(gateway: GatewayProcess, o: CompletionsOptions): Promise<
   const idleKb = readRssKb(gateway.pid)
   log(`gateway idle after master data: RSS ${mib(idleKb).toFixed(1)} MiB`)
   const load = { url: gateway.url, token: operator.token }
+  const wire = { ...load, body: line.completionBody }
+  const paths = (ids: string[]) => ids.map((id) => `/api/v1/runs/${id}/complete`)
 
   // The warm-up also tells how many runs the saturation phase needs for its aimed length.
   const warmIds = (await startRuns(operator, orders, o.warmupRuns)).ids
-  const warm = await runCompletions({ ...load, runIds: warmIds, connections: o.saturationConnections, amount: warmIds.length, maxSeconds: 30 })
+  const warm = await runClosedLoop(wire, paths(warmIds), o.saturationConnections, 60)
   log(`warm-up: ${warm.ok} completions at ${(warm.ok / warm.seconds).toFixed(0)}/s`)
   const satRuns = Math.min(80_000, Math.max(2_000, Math.round((warm.ok / warm.seconds) * o.saturationSeconds * 1.4)))
   const pacedRuns = Math.round(o.fixedRate * o.pacedSeconds)
-  const starts = await startRuns(operator, orders, satRuns + pacedRuns + Math.round(o.fixedRate * o.overallRateSeconds))
+  const starts = await startRuns(operator, orders, 2 * satRuns + pacedRuns + Math.round(o.fixedRate * o.overallRateSeconds))
   const loadedKb = readRssKb(gateway.pid)
 
   const rss = sampleRss(gateway.pid, 100)
   let cpu = readCpuTime(gateway.pid)
+  let client = process.cpuUsage()
   const fromUs = monotonicMicros()
-  const satLoad = await runCompletions({ ...load, runIds: starts.ids.slice(0, satRuns), connections: o.saturationConnections, amount: satRuns, maxSeconds: o.saturationSeconds * 2 })
-  const sat = { ...satLoad, fromUs, toUs: monotonicMicros(), cpu: cpuSince(gateway.pid, cpu), rssKb: rss.stop() }
-  log(`saturation: ${sat.ok} completions in ${sat.seconds.toFixed(2)} s = ${(sat.ok / sat.seconds).toFixed(0)}/s, gateway CPU ${((100 * (sat.cpu.user + sat.cpu.system)) / sat.seconds).toFixed(0)}% of a core`)
+  const satLoad = await runClosedLoop(wire, paths(starts.ids.slice(0, satRuns)), o.saturationConnections, o.saturationSeconds * 2)
+  const sat = { ...satLoad, fromUs, toUs: monotonicMicros(), cpu: cpuSince(gateway.pid, cpu), clientCpuSeconds: cpuSeconds(process.cpuUsage(client)), rssKb: rss.stop() }
+  log(`saturation, ${o.saturationConnections} connections: ${sat.ok} completions in ${sat.seconds.toFixed(2)} s = ${(sat.ok / sat.seconds).toFixed(0)}/s, gateway CPU ${((100 * (sat.cpu.user + sat.cpu.system)) / sat.seconds).toFixed(0)}% of a core`)
 
   cpu = readCpuTime(gateway.pid)
-  const pacedLoad = await runPaced({ ...load, runIds: starts.ids.slice(satRuns, satRuns + pacedRuns), rate: o.fixedRate, seconds: o.pacedSeconds, maxInFlight: 500 })
-  const paced = { ...pacedLoad, cpu: cpuSince(gateway.pid, cpu) }
+  const fewLoad = await runClosedLoop(wire, paths(starts.ids.slice(satRuns, 2 * satRuns)), o.fewConnections, o.saturationSeconds * 2)
+  const few = { ...fewLoad, cpu: cpuSince(gateway.pid, cpu) }
+  log(`closed loop, ${o.fewConnections} connections: ${few.ok} completions in ${few.seconds.toFixed(2)} s = ${(few.ok / few.seconds).toFixed(0)}/s`)
+
+  // The paced phase measures a steady 200/s, not the aftermath of the saturation phases: let the checkpoint worker catch up first.
+  await new Promise((resolve) => setTimeout(resolve, 3000))
+  cpu = readCpuTime(gateway.pid)
+  client = process.cpuUsage()
+  const pacedLoad = await runOpenLoop(wire, paths(starts.ids.slice(2 * satRuns, 2 * satRuns + pacedRuns)), o.fixedRate, o.pacedSeconds, 500)
+  const paced = { ...pacedLoad, cpu: cpuSince(gateway.pid, cpu), clientCpuSeconds: cpuSeconds(process.cpuUsage(client)) }
   log(`evenly paced ${o.fixedRate}/s: ${paced.ok} completions, p50 ${ms(summarize(paced.latencies).p50)} ms, p99 ${ms(summarize(paced.latencies).p99)} ms`)
 
-  const overallIds = starts.ids.slice(satRuns + pacedRuns)
+  const overallIds = starts.ids.slice(2 * satRuns + pacedRuns)
   const overall = await runCompletions({ ...load, runIds: overallIds, connections: o.overallRateConnections, amount: overallIds.length, overallRate: o.fixedRate, maxSeconds: o.overallRateSeconds + 10 })
   log(`autocannon overallRate ${o.fixedRate}/s: ${overall.ok} completions, p50 ${ms(summarize(overall.latencies).p50)} ms, p99 ${ms(summarize(overall.latencies).p99)} ms`)
 
@@ -133,12 +149,12 @@ async function measure(gateway: GatewayProcess, o: CompletionsOptions): Promise<
     const detail = await admin.expect('GET', `/api/v1/orders/${orderId}`, undefined, [200])
     recorded += (detail.operations as Array<{ qtyGood: number }>)[0]!.qtyGood
   }
-  const acknowledged = warm.ok + sat.ok + paced.ok + overall.ok
-  const unanswered = warm.errors + sat.errors + overall.errors + (paced.statusCodes['0'] ?? 0) + 2 * o.saturationConnections
+  const acknowledged = warm.ok + sat.ok + few.ok + paced.ok + overall.ok
+  const unanswered = (warm.statusCodes['0'] ?? 0) + (sat.statusCodes['0'] ?? 0) + (few.statusCodes['0'] ?? 0) + overall.errors + (paced.statusCodes['0'] ?? 0) + 2 * (o.saturationConnections + o.fewConnections)
   if (recorded < acknowledged || recorded > acknowledged + unanswered) {
     throw new Error(`the gateway acknowledged ${acknowledged} completions but recorded ${recorded}`)
   }
-  return { idleKb, loadedKb, runsStarted: warmIds.length + starts.ids.length, startsPerSecond: starts.perSecond, warm, sat, paced, overall, recorded }
+  return { idleKb, loadedKb, runsStarted: warmIds.length + starts.ids.length, startsPerSecond: starts.perSecond, warm, sat, few, paced, overall, recorded }
 }
 
 /** A note on anything but 2xx answers in a phase (status 0: no answer at all). */
@@ -149,7 +165,10 @@ function failures(phase: string, statusCodes: Record<string, number>, errors = 0
 }
 
 function report(m: Measured, raw: CommitRate, rawPaced: PacedCommits, o: CompletionsOptions): CompletionsResult {
-  const { warm, sat, paced, overall } = m
+  const { warm, sat, few, paced, overall } = m
+  const fewRate = few.ok / few.seconds
+  const fewLat = summarize(few.latencies)
+  const fewCpuPerCompletion = ((few.cpu.user + few.cpu.system) / few.ok) * 1e6
   const satRate = sat.ok / sat.seconds
   const satLat = summarize(sat.latencies)
   const pacedLat = summarize(paced.latencies)
@@ -157,15 +176,17 @@ function report(m: Measured, raw: CommitRate, rawPaced: PacedCommits, o: Complet
   const rawPacedLat = summarize(rawPaced.latencies)
   const satCpu = sat.cpu.user + sat.cpu.system
   const cpuPerCompletion = (satCpu / sat.ok) * 1e6
-  const acknowledged = warm.ok + sat.ok + paced.ok + overall.ok
+  const acknowledged = warm.ok + sat.ok + few.ok + paced.ok + overall.ok
   const notes = [
     `Each \`POST /api/v1/runs/{runId}/complete\` carries good 1, 2 lot consumptions and 3 measurements within limits; the gateway records 6 hash-chained events and their projections in one transaction and answers once a sync of the WAL that began after the commit has finished (see docs/storage.md). ` +
       `Runs were started beforehand, untimed (${m.runsStarted} \`POST …/operations/10/start {quantity: 1}\` ${o.orders === 1 ? 'on one lot-based order' : `spread over ${o.orders} lot-based orders`} of 5,000,000, ${m.startsPerSecond.toFixed(0)}/s), and ${warm.ok} completions warmed the gateway up. ` +
-      `The gateway (\`node bin/takt.ts edge\`) and the load generator are separate processes on 127.0.0.1. Afterwards the recorded good quantity (${m.recorded}) was checked against the ${acknowledged} completions acknowledged.`,
-    `Saturation: autocannon (programmatic), ${o.saturationConnections} connections, no pipelining, ${sat.ok} completions in ${sat.seconds.toFixed(2)} s, first request to last response; latency p50 ${ms(satLat.p50)} ms, p99 ${ms(satLat.p99)} ms. ` +
-      `The gateway process used ${satCpu.toFixed(2)} CPU-seconds (${((100 * satCpu) / sat.seconds).toFixed(0)}% of one core, all its threads; /proc/<pid>/stat), ${cpuPerCompletion.toFixed(0)} µs per completion, ${((100 * sat.cpu.system) / satCpu).toFixed(0)}% of it in the kernel.`,
-    `Fixed rate, the figure with the target: an open-loop generator (node:http, keep-alive) sends one completion every ${(1000 / o.fixedRate).toFixed(1)} ms for ${o.pacedSeconds} s and never waits for answers; latency is from send to full response. ` +
-      `p50 ${ms(pacedLat.p50)} ms, p90 ${ms(pacedLat.p90)} ms, p99 ${ms(pacedLat.p99)} ms, max ${ms(pacedLat.max)} ms over ${paced.ok} completions; the generator sent at most ${ms(paced.worstSendLagMs)} ms late; the gateway used ${((100 * (paced.cpu.user + paced.cpu.system)) / paced.seconds).toFixed(0)}% of one core.`,
+      `The gateway (\`node bin/takt.ts edge\`) and the load generator are separate processes on 127.0.0.1. The generator (bench/lib/wire-load.ts) writes each request's bytes straight to a keep-alive socket and reads the answer by its status line and length, so that it stays a small load beside the gateway on the same 2 cores (its own CPU time is given below). Afterwards the recorded good quantity (${m.recorded}) was checked against the ${acknowledged} completions acknowledged.`,
+    `Saturation: ${o.saturationConnections} connections in a closed loop (each sends its next completion once the last is answered), no pipelining, ${sat.ok} completions in ${sat.seconds.toFixed(2)} s, first request to last response; latency p50 ${ms(satLat.p50)} ms, p99 ${ms(satLat.p99)} ms. ` +
+      `The gateway process used ${satCpu.toFixed(2)} CPU-seconds (${((100 * satCpu) / sat.seconds).toFixed(0)}% of one core, all its threads; /proc/<pid>/stat), ${cpuPerCompletion.toFixed(0)} µs per completion, ${((100 * sat.cpu.system) / satCpu).toFixed(0)}% of it in the kernel; the load generator used ${((sat.clientCpuSeconds / sat.ok) * 1e6).toFixed(0)} µs per completion.`,
+    `With ${o.fewConnections} connections, for reference (the same closed loop, right after): ${few.ok} completions at ${fewRate.toFixed(0)}/s, p50 ${ms(fewLat.p50)} ms, p99 ${ms(fewLat.p99)} ms, ${fewCpuPerCompletion.toFixed(0)} µs of gateway CPU per completion. ` +
+      `Every request waits for the disk (a WAL sync, about 1 ms here) before its answer, so a handful of clients leaves the gateway idle part of the time and its commits small; with more clients in flight each group commit carries more completions and costs less per completion.`,
+    `Fixed rate, the figure with the target: an open-loop generator sends one completion every ${(1000 / o.fixedRate).toFixed(1)} ms for ${o.pacedSeconds} s and never waits for answers (a request due while every connection waits for its answer goes on a new connection); latency is from writing the request to the end of its answer. ` +
+      `p50 ${ms(pacedLat.p50)} ms, p90 ${ms(pacedLat.p90)} ms, p99 ${ms(pacedLat.p99)} ms, max ${ms(pacedLat.max)} ms over ${paced.ok} completions; the generator sent at most ${ms(paced.worstSendLagMs)} ms late; the gateway used ${((100 * (paced.cpu.user + paced.cpu.system)) / paced.seconds).toFixed(0)}% of one core, the generator ${((100 * paced.clientCpuSeconds) / paced.seconds).toFixed(0)}%.`,
     `Fixed rate with autocannon \`overallRate\` ${o.fixedRate}/s over ${o.overallRateConnections} connections, for reference: p50 ${ms(overallLat.p50)} ms, p99 ${ms(overallLat.p99)} ms over ${overall.ok} completions. ` +
       `autocannon paces each connection per whole second — it sends the connection's share back to back at the start of the second, then waits — so this load arrives as a burst of ${o.fixedRate} every second and measures queueing behind the burst, not latency at an even ${o.fixedRate}/s. ` +
       `All percentiles here are exact, over every response time; autocannon's own histogram truncates to whole milliseconds and, with a rate set, adds coordinated-omission samples at 1 ms steps.`,
@@ -175,7 +196,7 @@ function report(m: Measured, raw: CommitRate, rawPaced: PacedCommits, o: Complet
       `p50 ${ms(rawPacedLat.p50)} ms, p99 ${ms(rawPacedLat.p99)} ms, max ${ms(rawPacedLat.max)} ms. Pauses this floor shows come from the machine (disk, kernel), not from Takt.`,
     `Memory: VmRSS of the gateway process (/proc/<pid>/status): idle after master data and login; sampled every 100 ms during the saturation phase (${sat.rssKb.length} samples); ${mib(m.loadedKb).toFixed(1)} MiB just before it, with ${m.runsStarted} runs started.`,
   ]
-  const phases = [failures('warm-up', warm.statusCodes, warm.errors), failures('saturation', sat.statusCodes, sat.errors), failures('evenly paced', paced.statusCodes), failures('overallRate', overall.statusCodes, overall.errors)]
+  const phases = [failures('warm-up', warm.statusCodes), failures('saturation', sat.statusCodes), failures(`${o.fewConnections} connections`, few.statusCodes), failures('evenly paced', paced.statusCodes), failures('overallRate', overall.statusCodes, overall.errors)]
   for (const f of phases) if (f) notes.push(f)
   if (paced.notSent > 0) notes.push(`Evenly paced: the gateway fell 500 requests behind, so ${paced.notSent} of the ${paced.notSent + paced.ok + paced.failed} planned requests were not sent.`)
   const meanKb = sat.rssKb.reduce((s, v) => s + v, 0) / Math.max(1, sat.rssKb.length)
@@ -185,6 +206,7 @@ function report(m: Measured, raw: CommitRate, rawPaced: PacedCommits, o: Complet
     saturationWindow: { fromUs: sat.fromUs, toUs: sat.toUs },
     figures: [
       { label: `Completions per second at saturation (${o.saturationConnections} connections)`, value: satRate, unit: '/s', digits: 0, target: { kind: 'min', value: 1500 } },
+      { label: `Completions per second, ${o.fewConnections} connections (closed loop)`, value: fewRate, unit: '/s', digits: 0 },
       { label: `p50 latency at an even ${o.fixedRate}/s`, value: pacedLat.p50, unit: 'ms', digits: 2 },
       { label: `p99 latency at an even ${o.fixedRate}/s`, value: pacedLat.p99, unit: 'ms', digits: 2, target: { kind: 'max', value: 10 } },
       { label: `p50 latency at autocannon overallRate ${o.fixedRate}/s (bursts)`, value: overallLat.p50, unit: 'ms', digits: 2 },

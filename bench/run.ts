@@ -23,7 +23,7 @@ const usage = `npm run bench [-- options]
   --only LIST   run only these, comma-separated (see the list below)
   --quick       shorter phases and smaller data sets, for a smoke test (figures not comparable)
   --orders N    spread the completion benchmark's runs over N orders (default 1: one long order)
-  --connections N  connections of the completion benchmark's saturation phase (default 10)
+  --connections N  connections of the completion benchmark's saturation phase (default 32)
   --cpu-prof    profile the gateway during the completion benchmark and print where its time went
                 during the saturation phase (profiling slows it down; the figures are marked)
   --no-write    print the results only; leave docs/benchmarks.md alone

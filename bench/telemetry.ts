@@ -1,9 +1,10 @@
 // Benchmark 3: QoS 1 telemetry into the gateway's historian end to end, against Mosquitto relaying and a Node-RED flow, and what it costs an operator's completion.
 import type { BenchResult } from './lib/figures.ts'
 import { tempDir } from './lib/cleanup.ts'
-import { runPaced, type PacedResult } from './lib/paced-load.ts'
 import { readCpuTime, sampleRss, type CpuTime } from './lib/proc-stats.ts'
 import { ms, summarize } from './lib/stats.ts'
+import { runOpenLoop, type WireResult } from './lib/wire-load.ts'
+import { completionBody } from './lib/bench-line.ts'
 import { countRows, spawnNodeScript } from './lib/telemetry-children.ts'
 import { startTelemetryGateway, telemetryTopic, type TelemetryGateway } from './lib/telemetry-gateway.ts'
 import { prepareLine, recordedGood, startRuns } from './lib/telemetry-line.ts'
@@ -112,16 +113,17 @@ async function completionCost(gw: TelemetryGateway, o: TelemetryOptions): Promis
   const runs = await startRuns(prepared, warm + 2 * o.segments * perSegment)
   // Setting up wrote a long WAL; give the checkpointer an idle moment so that its catch-up is not what gets measured.
   await sleep(2000)
-  const load = { url: gw.url, token: prepared.operator.token, rate: o.fixedRate, maxInFlight: 500 }
-  await runPaced({ ...load, runIds: runs.slice(0, warm), seconds: 3 })
-  const quiet: PacedResult[] = []
-  const loaded: PacedResult[] = []
+  const target = { url: gw.url, token: prepared.operator.token, body: completionBody }
+  const paced = (runIds: string[], seconds: number) => runOpenLoop(target, runIds.map((id) => `/api/v1/runs/${id}/complete`), o.fixedRate, seconds, 500)
+  await paced(runs.slice(0, warm), 3)
+  const quiet: WireResult[] = []
+  const loaded: WireResult[] = []
   const telemetry: PublisherReport[] = []
   // The gateway's CPU (all threads) over each segment: how much of a core the completions take, and what telemetry adds.
   const cpu = { quiet: [] as CpuTime[], loaded: [] as CpuTime[] }
-  const segment = async (into: PacedResult[], cpuInto: CpuTime[], runIds: string[]) => {
+  const segment = async (into: WireResult[], cpuInto: CpuTime[], runIds: string[]) => {
     const before = readCpuTime(gw.pid)
-    into.push(await runPaced({ ...load, runIds, seconds: o.segmentSeconds }))
+    into.push(await paced(runIds, o.segmentSeconds))
     const after = readCpuTime(gw.pid)
     cpuInto.push({ user: after.user - before.user, system: after.system - before.system })
   }
@@ -142,7 +144,7 @@ async function completionCost(gw: TelemetryGateway, o: TelemetryOptions): Promis
   const acknowledged = [...quiet, ...loaded].reduce((n, r) => n + r.ok, warm)
   if (recorded < acknowledged) throw new Error(`the gateway acknowledged ${acknowledged} completions but recorded ${recorded}`)
   const cost = { quiet, loaded, telemetry, cpu }
-  const share = (c: CpuTime[], r: PacedResult[]) => (100 * c.reduce((n, t) => n + t.user + t.system, 0)) / r.reduce((n, p) => n + p.seconds, 0)
+  const share = (c: CpuTime[], r: WireResult[]) => (100 * c.reduce((n, t) => n + t.user + t.system, 0)) / r.reduce((n, p) => n + p.seconds, 0)
   log(`completions at an even ${o.fixedRate}/s: p50 ${ms(summarize(quiet.flatMap((r) => r.latencies)).p50)} / p99 ${ms(summarize(quiet.flatMap((r) => r.latencies)).p99)} ms without telemetry (gateway ${share(cpu.quiet, quiet).toFixed(0)}% of a core), p50 ${ms(summarize(loaded.flatMap((r) => r.latencies)).p50)} / p99 ${ms(summarize(loaded.flatMap((r) => r.latencies)).p99)} ms with it (${share(cpu.loaded, loaded).toFixed(0)}%)`)
   return cost
 }

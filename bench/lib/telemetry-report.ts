@@ -1,7 +1,7 @@
 // The telemetry benchmark's figures and notes, from what its runs measured.
 import type { TelemetryOptions } from '../telemetry.ts'
 import type { BenchResult } from './figures.ts'
-import type { PacedResult } from './paced-load.ts'
+import type { WireResult } from './wire-load.ts'
 import type { CpuTime } from './proc-stats.ts'
 import { ms, summarize } from './stats.ts'
 import type { PublisherReport } from './telemetry-publisher.ts'
@@ -18,15 +18,15 @@ export interface Throughput {
 }
 
 export interface CompletionCost {
-  quiet: PacedResult[]
-  loaded: PacedResult[]
+  quiet: WireResult[]
+  loaded: WireResult[]
   telemetry: PublisherReport[]
   /** The gateway's CPU time over each segment, all threads. */
   cpu: { quiet: CpuTime[]; loaded: CpuTime[] }
 }
 
 /** The gateway's CPU over a kind of segment, in % of one core. */
-const segmentCpu = (cpu: CpuTime[], runs: PacedResult[]) => (100 * cpu.reduce((n, t) => n + t.user + t.system, 0)) / runs.reduce((n, r) => n + r.seconds, 0)
+const segmentCpu = (cpu: CpuTime[], runs: WireResult[]) => (100 * cpu.reduce((n, t) => n + t.user + t.system, 0)) / runs.reduce((n, r) => n + r.seconds, 0)
 
 export interface Measured {
   o: TelemetryOptions
@@ -83,7 +83,7 @@ function notes(m: Measured): string[] {
     `Mosquitto ${m.mosquittoVersion} (Debian, its own process on a free port, a password file and ACLs like the gateway's accounts, no persistence, max_inflight_messages 1000, max_queued_messages 10,000,000) relaying to one QoS 1 subscriber (bench/lib/telemetry-subscriber.ts, its own process, a PUBACK for every message) that counts; ` +
       `the end is when the subscriber reads the last message. Nothing is stored: this is what a plain broker relays with this publisher.`,
     `${m.nodeRed} Node-RED has a Mosquitto of its own, set up like the relay's; the publisher sends to it, and the end is when the bench, polling the flow's SQLite file every 5 ms, sees the last row.`,
-    `Completions with and without telemetry, on the same gateway after the telemetry runs: the benchmark line (bench/lib/bench-line.ts) set up over the API, ${Math.round(o.fixedRate * 3)} completions at ${o.fixedRate}/s to warm up, then ${2 * o.segments} segments of ${o.segmentSeconds} s at an even ${o.fixedRate}/s (bench/lib/paced-load.ts, open loop), alternately without telemetry and while the publisher ran flat out into the gateway (started 1 s before the segment). ` +
+    `Completions with and without telemetry, on the same gateway after the telemetry runs: the benchmark line (bench/lib/bench-line.ts) set up over the API, ${Math.round(o.fixedRate * 3)} completions at ${o.fixedRate}/s to warm up, then ${2 * o.segments} segments of ${o.segmentSeconds} s at an even ${o.fixedRate}/s (bench/lib/wire-load.ts, open loop), alternately without telemetry and while the publisher ran flat out into the gateway (started 1 s before the segment). ` +
       `Without telemetry: p50 ${ms(quiet.p50)} ms, p99 ${ms(quiet.p99)} ms, max ${ms(quiet.max)} ms over ${quiet.count}; with it: p50 ${ms(loaded.p50)} ms, p99 ${ms(loaded.p99)} ms, max ${ms(loaded.max)} ms over ${loaded.count}, while the gateway stored ${telemetryRate(cost.telemetry, o.samplesPerMessage).toFixed(0)} samples/s. ` +
       `The gateway process (all threads) used ${segmentCpu(cost.cpu.quiet, cost.quiet).toFixed(0)}% of a core while completing alone and ${segmentCpu(cost.cpu.loaded, cost.loaded).toFixed(0)}% with the telemetry; the publisher's own process ran on the same two cores.`,
   ]
