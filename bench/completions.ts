@@ -9,7 +9,8 @@ import { inParallel, JsonClient } from './lib/json-client.ts'
 import { cpuSince, mib, readCpuTime, readRssKb, sampleRss, type CpuTime } from './lib/proc-stats.ts'
 import { measureCommitRate, measurePacedCommits, type CommitRate, type PacedCommits } from './lib/sqlite-commit-rate.ts'
 import { ms, summarize } from './lib/stats.ts'
-import { runClosedLoop, runOpenLoop, type WireResult } from './lib/wire-load.ts'
+import { runOpenLoopProcess } from './lib/open-loop-process.ts'
+import { runClosedLoop, type WireResult } from './lib/wire-load.ts'
 
 export interface CompletionsOptions {
   warmupRuns: number
@@ -133,9 +134,8 @@ async function measure(gateway: GatewayProcess, o: CompletionsOptions): Promise<
   // The paced phase measures a steady 200/s, not the aftermath of the saturation phases: let the checkpoint worker catch up first.
   await new Promise((resolve) => setTimeout(resolve, 3000))
   cpu = readCpuTime(gateway.pid)
-  client = process.cpuUsage()
-  const pacedLoad = await runOpenLoop(wire, paths(starts.ids.slice(2 * satRuns, 2 * satRuns + pacedRuns)), o.fixedRate, o.pacedSeconds, 500)
-  const paced = { ...pacedLoad, cpu: cpuSince(gateway.pid, cpu), clientCpuSeconds: cpuSeconds(process.cpuUsage(client)) }
+  const pacedLoad = await runOpenLoopProcess({ target: wire, paths: paths(starts.ids.slice(2 * satRuns, 2 * satRuns + pacedRuns)), rate: o.fixedRate, seconds: o.pacedSeconds, maxInFlight: 500 })
+  const paced = { ...pacedLoad, cpu: cpuSince(gateway.pid, cpu), clientCpuSeconds: pacedLoad.cpuSeconds }
   log(`evenly paced ${o.fixedRate}/s: ${paced.ok} completions, p50 ${ms(summarize(paced.latencies).p50)} ms, p99 ${ms(summarize(paced.latencies).p99)} ms`)
 
   const overallIds = starts.ids.slice(2 * satRuns + pacedRuns)
@@ -185,7 +185,7 @@ function report(m: Measured, raw: CommitRate, rawPaced: PacedCommits, o: Complet
       `The gateway process used ${satCpu.toFixed(2)} CPU-seconds (${((100 * satCpu) / sat.seconds).toFixed(0)}% of one core, all its threads; /proc/<pid>/stat), ${cpuPerCompletion.toFixed(0)} µs per completion, ${((100 * sat.cpu.system) / satCpu).toFixed(0)}% of it in the kernel; the load generator used ${((sat.clientCpuSeconds / sat.ok) * 1e6).toFixed(0)} µs per completion.`,
     `With ${o.fewConnections} connections, for reference (the same closed loop, right after): ${few.ok} completions at ${fewRate.toFixed(0)}/s, p50 ${ms(fewLat.p50)} ms, p99 ${ms(fewLat.p99)} ms, ${fewCpuPerCompletion.toFixed(0)} µs of gateway CPU per completion. ` +
       `Every request waits for the disk (a WAL sync, about 1 ms here) before its answer, so a handful of clients leaves the gateway idle part of the time and its commits small; with more clients in flight each group commit carries more completions and costs less per completion.`,
-    `Fixed rate, the figure with the target: an open-loop generator sends one completion every ${(1000 / o.fixedRate).toFixed(1)} ms for ${o.pacedSeconds} s and never waits for answers (a request due while every connection waits for its answer goes on a new connection); latency is from writing the request to the end of its answer. ` +
+    `Fixed rate, the figure with the target: an open-loop generator in a process of its own (bench/lib/open-loop-process.ts) sends one completion every ${(1000 / o.fixedRate).toFixed(1)} ms for ${o.pacedSeconds} s and never waits for answers (a request due while every connection waits for its answer goes on a new connection); latency is from writing the request to the end of its answer. ` +
       `p50 ${ms(pacedLat.p50)} ms, p90 ${ms(pacedLat.p90)} ms, p99 ${ms(pacedLat.p99)} ms, max ${ms(pacedLat.max)} ms over ${paced.ok} completions; the generator sent at most ${ms(paced.worstSendLagMs)} ms late; the gateway used ${((100 * (paced.cpu.user + paced.cpu.system)) / paced.seconds).toFixed(0)}% of one core, the generator ${((100 * paced.clientCpuSeconds) / paced.seconds).toFixed(0)}%.`,
     `Fixed rate with autocannon \`overallRate\` ${o.fixedRate}/s over ${o.overallRateConnections} connections, for reference: p50 ${ms(overallLat.p50)} ms, p99 ${ms(overallLat.p99)} ms over ${overall.ok} completions. ` +
       `autocannon paces each connection per whole second — it sends the connection's share back to back at the start of the second, then waits — so this load arrives as a burst of ${o.fixedRate} every second and measures queueing behind the burst, not latency at an even ${o.fixedRate}/s. ` +

@@ -3,7 +3,8 @@ import type { BenchResult } from './lib/figures.ts'
 import { tempDir } from './lib/cleanup.ts'
 import { readCpuTime, sampleRss, type CpuTime } from './lib/proc-stats.ts'
 import { ms, summarize } from './lib/stats.ts'
-import { runOpenLoop, type WireResult } from './lib/wire-load.ts'
+import { runOpenLoopProcess } from './lib/open-loop-process.ts'
+import type { WireResult } from './lib/wire-load.ts'
 import { completionBody } from './lib/bench-line.ts'
 import { countRows, spawnNodeScript } from './lib/telemetry-children.ts'
 import { startTelemetryGateway, telemetryTopic, type TelemetryGateway } from './lib/telemetry-gateway.ts'
@@ -114,7 +115,7 @@ async function completionCost(gw: TelemetryGateway, o: TelemetryOptions): Promis
   // Setting up wrote a long WAL; give the checkpointer an idle moment so that its catch-up is not what gets measured.
   await sleep(2000)
   const target = { url: gw.url, token: prepared.operator.token, body: completionBody }
-  const paced = (runIds: string[], seconds: number) => runOpenLoop(target, runIds.map((id) => `/api/v1/runs/${id}/complete`), o.fixedRate, seconds, 500)
+  const paced = (runIds: string[], seconds: number) => runOpenLoopProcess({ target, paths: runIds.map((id) => `/api/v1/runs/${id}/complete`), rate: o.fixedRate, seconds, maxInFlight: 500 })
   await paced(runs.slice(0, warm), 3)
   const quiet: WireResult[] = []
   const loaded: WireResult[] = []
