@@ -9,6 +9,7 @@ import { inParallel, JsonClient } from './lib/json-client.ts'
 import { cpuSince, mib, readCpuTime, readRssKb, sampleRss, type CpuTime } from './lib/proc-stats.ts'
 import { measureCommitRate, measurePacedCommits, type CommitRate, type PacedCommits } from './lib/sqlite-commit-rate.ts'
 import { ms, summarize } from './lib/stats.ts'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { runOpenLoopProcess } from './lib/open-loop-process.ts'
 import { runClosedLoop, type WireResult } from './lib/wire-load.ts'
 
@@ -56,14 +57,13 @@ interface Measured {
   runsStarted: number
   startsPerSecond: number
   warm: WireResult
-  sat: WireResult & { cpu: CpuTime; clientCpuSeconds: number; rssKb: number[]; fromUs: number; toUs: number }
+  sat: WireResult & { cpu: CpuTime; client: CpuTime; rssKb: number[]; fromUs: number; toUs: number }
   few: WireResult & { cpu: CpuTime }
-  paced: WireResult & { cpu: CpuTime; clientCpuSeconds: number }
+  paced: WireResult & { cpu: CpuTime; client: CpuTime }
   overall: LoadResult
   recorded: number
 }
 
-const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6
 const adminToken = 'bench-admin-token-0123456789abcdef'
 const orderIds = (count: number) => Array.from({ length: count }, (_, i) => `BENCH-PO-${i + 1}`)
 const log = (message: string) => process.stdout.write(`  ${message}\n`)
@@ -107,7 +107,7 @@ async function measure(gateway: GatewayProcess, o: CompletionsOptions): Promise<
   log(`gateway idle after master data: RSS ${mib(idleKb).toFixed(1)} MiB`)
   const load = { url: gateway.url, token: operator.token }
   const wire = { ...load, body: line.completionBody }
-  const paths = (ids: string[]) => ids.map((id) => `/api/v1/runs/${id}/complete`)
+  const paths = (ids: string[]) => ids.map(line.completionPath)
 
   // The warm-up also tells how many runs the saturation phase needs for its aimed length.
   const warmIds = (await startRuns(operator, orders, o.warmupRuns)).ids
@@ -120,10 +120,10 @@ async function measure(gateway: GatewayProcess, o: CompletionsOptions): Promise<
 
   const rss = sampleRss(gateway.pid, 100)
   let cpu = readCpuTime(gateway.pid)
-  let client = process.cpuUsage()
+  const client = readCpuTime(process.pid)
   const fromUs = monotonicMicros()
   const satLoad = await runClosedLoop(wire, paths(starts.ids.slice(0, satRuns)), o.saturationConnections, o.saturationSeconds * 2)
-  const sat = { ...satLoad, fromUs, toUs: monotonicMicros(), cpu: cpuSince(gateway.pid, cpu), clientCpuSeconds: cpuSeconds(process.cpuUsage(client)), rssKb: rss.stop() }
+  const sat = { ...satLoad, fromUs, toUs: monotonicMicros(), cpu: cpuSince(gateway.pid, cpu), client: cpuSince(process.pid, client), rssKb: rss.stop() }
   log(`saturation, ${o.saturationConnections} connections: ${sat.ok} completions in ${sat.seconds.toFixed(2)} s = ${(sat.ok / sat.seconds).toFixed(0)}/s, gateway CPU ${((100 * (sat.cpu.user + sat.cpu.system)) / sat.seconds).toFixed(0)}% of a core`)
 
   cpu = readCpuTime(gateway.pid)
@@ -132,10 +132,10 @@ async function measure(gateway: GatewayProcess, o: CompletionsOptions): Promise<
   log(`closed loop, ${o.fewConnections} connections: ${few.ok} completions in ${few.seconds.toFixed(2)} s = ${(few.ok / few.seconds).toFixed(0)}/s`)
 
   // The paced phase measures a steady 200/s, not the aftermath of the saturation phases: let the checkpoint worker catch up first.
-  await new Promise((resolve) => setTimeout(resolve, 3000))
+  await sleep(3000)
   cpu = readCpuTime(gateway.pid)
   const pacedLoad = await runOpenLoopProcess({ target: wire, paths: paths(starts.ids.slice(2 * satRuns, 2 * satRuns + pacedRuns)), rate: o.fixedRate, seconds: o.pacedSeconds, maxInFlight: 500 })
-  const paced = { ...pacedLoad, cpu: cpuSince(gateway.pid, cpu), clientCpuSeconds: pacedLoad.cpuSeconds }
+  const paced = { ...pacedLoad, cpu: cpuSince(gateway.pid, cpu) }
   log(`evenly paced ${o.fixedRate}/s: ${paced.ok} completions, p50 ${ms(summarize(paced.latencies).p50)} ms, p99 ${ms(summarize(paced.latencies).p99)} ms`)
 
   const overallIds = starts.ids.slice(2 * satRuns + pacedRuns)
@@ -150,7 +150,8 @@ async function measure(gateway: GatewayProcess, o: CompletionsOptions): Promise<
     recorded += (detail.operations as Array<{ qtyGood: number }>)[0]!.qtyGood
   }
   const acknowledged = warm.ok + sat.ok + few.ok + paced.ok + overall.ok
-  const unanswered = (warm.statusCodes['0'] ?? 0) + (sat.statusCodes['0'] ?? 0) + (few.statusCodes['0'] ?? 0) + overall.errors + (paced.statusCodes['0'] ?? 0) + 2 * (o.saturationConnections + o.fewConnections)
+  const noAnswer = [warm, sat, few, paced].reduce((n, r) => n + (r.statusCodes['0'] ?? 0), 0)
+  const unanswered = noAnswer + overall.errors + 2 * (o.saturationConnections + o.fewConnections)
   if (recorded < acknowledged || recorded > acknowledged + unanswered) {
     throw new Error(`the gateway acknowledged ${acknowledged} completions but recorded ${recorded}`)
   }
@@ -182,11 +183,11 @@ function report(m: Measured, raw: CommitRate, rawPaced: PacedCommits, o: Complet
       `Runs were started beforehand, untimed (${m.runsStarted} \`POST …/operations/10/start {quantity: 1}\` ${o.orders === 1 ? 'on one lot-based order' : `spread over ${o.orders} lot-based orders`} of 5,000,000, ${m.startsPerSecond.toFixed(0)}/s), and ${warm.ok} completions warmed the gateway up. ` +
       `The gateway (\`node bin/takt.ts edge\`) and the load generator are separate processes on 127.0.0.1. The generator (bench/lib/wire-load.ts) writes each request's bytes straight to a keep-alive socket and reads the answer by its status line and length, so that it stays a small load beside the gateway on the same 2 cores (its own CPU time is given below). Afterwards the recorded good quantity (${m.recorded}) was checked against the ${acknowledged} completions acknowledged.`,
     `Saturation: ${o.saturationConnections} connections in a closed loop (each sends its next completion once the last is answered), no pipelining, ${sat.ok} completions in ${sat.seconds.toFixed(2)} s, first request to last response; latency p50 ${ms(satLat.p50)} ms, p99 ${ms(satLat.p99)} ms. ` +
-      `The gateway process used ${satCpu.toFixed(2)} CPU-seconds (${((100 * satCpu) / sat.seconds).toFixed(0)}% of one core, all its threads; /proc/<pid>/stat), ${cpuPerCompletion.toFixed(0)} µs per completion, ${((100 * sat.cpu.system) / satCpu).toFixed(0)}% of it in the kernel; the load generator used ${((sat.clientCpuSeconds / sat.ok) * 1e6).toFixed(0)} µs per completion.`,
+      `The gateway process used ${satCpu.toFixed(2)} CPU-seconds (${((100 * satCpu) / sat.seconds).toFixed(0)}% of one core, all its threads; /proc/<pid>/stat), ${cpuPerCompletion.toFixed(0)} µs per completion, ${((100 * sat.cpu.system) / satCpu).toFixed(0)}% of it in the kernel; the load generator used ${(((sat.client.user + sat.client.system) / sat.ok) * 1e6).toFixed(0)} µs per completion.`,
     `With ${o.fewConnections} connections, for reference (the same closed loop, right after): ${few.ok} completions at ${fewRate.toFixed(0)}/s, p50 ${ms(fewLat.p50)} ms, p99 ${ms(fewLat.p99)} ms, ${fewCpuPerCompletion.toFixed(0)} µs of gateway CPU per completion. ` +
       `Every request waits for the disk (a WAL sync, about 1 ms here) before its answer, so a handful of clients leaves the gateway idle part of the time and its commits small; with more clients in flight each group commit carries more completions and costs less per completion.`,
     `Fixed rate, the figure with the target: an open-loop generator in a process of its own (bench/lib/open-loop-process.ts) sends one completion every ${(1000 / o.fixedRate).toFixed(1)} ms for ${o.pacedSeconds} s and never waits for answers (a request due while every connection waits for its answer goes on a new connection); latency is from writing the request to the end of its answer. ` +
-      `p50 ${ms(pacedLat.p50)} ms, p90 ${ms(pacedLat.p90)} ms, p99 ${ms(pacedLat.p99)} ms, max ${ms(pacedLat.max)} ms over ${paced.ok} completions; the generator sent at most ${ms(paced.worstSendLagMs)} ms late; the gateway used ${((100 * (paced.cpu.user + paced.cpu.system)) / paced.seconds).toFixed(0)}% of one core, the generator ${((100 * paced.clientCpuSeconds) / paced.seconds).toFixed(0)}%.`,
+      `p50 ${ms(pacedLat.p50)} ms, p90 ${ms(pacedLat.p90)} ms, p99 ${ms(pacedLat.p99)} ms, max ${ms(pacedLat.max)} ms over ${paced.ok} completions; the generator sent at most ${ms(paced.worstSendLagMs)} ms late; the gateway used ${((100 * (paced.cpu.user + paced.cpu.system)) / paced.seconds).toFixed(0)}% of one core, the generator ${((100 * (paced.client.user + paced.client.system)) / paced.seconds).toFixed(0)}%.`,
     `Fixed rate with autocannon \`overallRate\` ${o.fixedRate}/s over ${o.overallRateConnections} connections, for reference: p50 ${ms(overallLat.p50)} ms, p99 ${ms(overallLat.p99)} ms over ${overall.ok} completions. ` +
       `autocannon paces each connection per whole second — it sends the connection's share back to back at the start of the second, then waits — so this load arrives as a burst of ${o.fixedRate} every second and measures queueing behind the burst, not latency at an even ${o.fixedRate}/s. ` +
       `All percentiles here are exact, over every response time; autocannon's own histogram truncates to whole milliseconds and, with a rate set, adds coordinated-omission samples at 1 ms steps.`,

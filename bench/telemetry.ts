@@ -5,7 +5,8 @@ import { readCpuTime, sampleRss, type CpuTime } from './lib/proc-stats.ts'
 import { ms, summarize } from './lib/stats.ts'
 import { runOpenLoopProcess } from './lib/open-loop-process.ts'
 import type { WireResult } from './lib/wire-load.ts'
-import { completionBody } from './lib/bench-line.ts'
+import { completionBody, completionPath } from './lib/bench-line.ts'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { countRows, spawnNodeScript } from './lib/telemetry-children.ts'
 import { startTelemetryGateway, telemetryTopic, type TelemetryGateway } from './lib/telemetry-gateway.ts'
 import { prepareLine, recordedGood, startRuns } from './lib/telemetry-line.ts'
@@ -49,7 +50,6 @@ const adminToken = 'bench-telemetry-admin-token-0123456789'
 const password = 'bench telemetry device secret'
 const readerName = 'bench-reader'
 const log = (message: string) => process.stdout.write(`  ${message}\n`)
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const deviceNames = (o: TelemetryOptions) => Array.from({ length: o.connections }, (_, i) => `tdev${i + 1}`)
 const rate = (samples: number, fromMs: number, toMs: number) => samples / ((toMs - fromMs) / 1000)
 
@@ -115,7 +115,7 @@ async function completionCost(gw: TelemetryGateway, o: TelemetryOptions): Promis
   // Setting up wrote a long WAL; give the checkpointer an idle moment so that its catch-up is not what gets measured.
   await sleep(2000)
   const target = { url: gw.url, token: prepared.operator.token, body: completionBody }
-  const paced = (runIds: string[], seconds: number) => runOpenLoopProcess({ target, paths: runIds.map((id) => `/api/v1/runs/${id}/complete`), rate: o.fixedRate, seconds, maxInFlight: 500 })
+  const paced = (runIds: string[], seconds: number) => runOpenLoopProcess({ target, paths: runIds.map(completionPath), rate: o.fixedRate, seconds, maxInFlight: 500 })
   await paced(runs.slice(0, warm), 3)
   const quiet: WireResult[] = []
   const loaded: WireResult[] = []

@@ -71,6 +71,9 @@ export function orderRequest(id: string, quantity: number, priority = 500, dueAt
 }
 
 /** The completion of one unit of a run: good 1, both lots booked, all three measurements within limits. */
+/** The completion request's path for a started run. */
+export const completionPath = (runId: string) => `/api/v1/runs/${runId}/complete`
+
 export const completionBody = JSON.stringify({
   good: 1,
   consumptions: lots.map((l) => ({ lot: l.id, quantity: 1 })),

@@ -1,6 +1,6 @@
 // Drives run completions at the gateway with autocannon: each request takes the next pre-started run from a pool.
 import autocannon from 'autocannon'
-import { completionBody } from './bench-line.ts'
+import { completionBody, completionPath } from './bench-line.ts'
 
 export interface LoadOptions {
   url: string
@@ -46,7 +46,7 @@ export function runCompletions(options: LoadOptions): Promise<LoadResult> {
             method: 'POST',
             body: completionBody,
             // A pool that runs dry sends to a run that does not exist: a 404, counted as a failure.
-            setupRequest: (request) => ({ ...request, path: `/api/v1/runs/${options.runIds[next++] ?? 'pool-exhausted'}/complete` }),
+            setupRequest: (request) => ({ ...request, path: completionPath(options.runIds[next++] ?? 'pool-exhausted') }),
           },
         ],
       },

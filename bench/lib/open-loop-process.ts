@@ -1,9 +1,10 @@
 // The open-loop load generator in a process of its own: its timing is then not disturbed by the benchmark's own heap and work.
 //
 // Run as `node bench/lib/open-loop-process.ts` with one JSON line on stdin (an OpenLoopJob); it
-// writes the WireResult as one JSON line on stdout.
+// writes the WireResult and its own CPU time as one JSON line on stdout.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { cpuSince, readCpuTime, type CpuTime } from './proc-stats.ts'
 import { runOpenLoop, type WireResult, type WireTarget } from './wire-load.ts'
 
 export interface OpenLoopJob {
@@ -15,7 +16,7 @@ export interface OpenLoopJob {
 }
 
 /** Runs the open loop in a child process and resolves with its result. */
-export function runOpenLoopProcess(job: OpenLoopJob): Promise<WireResult & { cpuSeconds: number }> {
+export function runOpenLoopProcess(job: OpenLoopJob): Promise<WireResult & { client: CpuTime }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--max-semi-space-size=2', fileURLToPath(import.meta.url)], { stdio: ['pipe', 'pipe', 'inherit'] })
     let out = ''
@@ -38,9 +39,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   process.stdin.setEncoding('utf8').on('data', (chunk: string) => (input += chunk))
   process.stdin.once('end', async () => {
     const job = JSON.parse(input) as OpenLoopJob
-    const before = process.cpuUsage()
+    const before = readCpuTime(process.pid)
     const result = await runOpenLoop(job.target, job.paths, job.rate, job.seconds, job.maxInFlight)
-    const cpu = process.cpuUsage(before)
-    process.stdout.write(`${JSON.stringify({ ...result, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`)
+    process.stdout.write(`${JSON.stringify({ ...result, client: cpuSince(process.pid, before) })}\n`)
   })
 }

@@ -7,6 +7,7 @@
 // generator stays a small, steady load beside the gateway (its CPU time is reported).
 
 import { connect, type Socket } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface WireTarget {
   url: string
@@ -113,7 +114,6 @@ class Connection {
 class Pool {
   readonly #host: string
   readonly #port: number
-  readonly #prefix: string
   readonly #suffix: string
   readonly #all: Connection[] = []
   readonly #idle: Connection[] = []
@@ -123,7 +123,6 @@ class Pool {
     this.#host = url.hostname
     this.#port = Number(url.port)
     const length = Buffer.byteLength(target.body)
-    this.#prefix = 'POST '
     this.#suffix =
       ` HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${target.token}\r\ncontent-type: application/json\r\n` +
       `content-length: ${length}\r\n\r\n${target.body}`
@@ -152,11 +151,7 @@ class Pool {
   }
 
   request(path: string): string {
-    return this.#prefix + path + this.#suffix
-  }
-
-  get size(): number {
-    return this.#all.length
+    return `POST ${path}${this.#suffix}`
   }
 
   close(): void {
@@ -222,7 +217,7 @@ export async function runOpenLoop(target: WireTarget, paths: string[], rate: num
   for (let i = 0; i < count && inFlight < maxInFlight; i++) {
     const due = started + i * interval
     const wait = due - performance.now()
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    if (wait > 0) await sleep(wait)
     const c = await pool.take()
     const request = pool.request(paths[i]!)
     const sentAt = performance.now()
