@@ -33,7 +33,10 @@ export interface WireResult {
 type Done = (status: number) => void
 
 const headerEnd = Buffer.from('\r\n\r\n')
-const lastChunk = Buffer.from('0\r\n\r\n')
+const chunkedEnd = Buffer.from('\r\n0\r\n\r\n')
+/** A chunked body is complete at its last, empty chunk: after the data, or alone for an empty body. */
+const endsChunked = (buf: Buffer) =>
+  buf.equals(chunkedEnd.subarray(2)) || (buf.length >= chunkedEnd.length && buf.compare(chunkedEnd, 0, chunkedEnd.length, buf.length - chunkedEnd.length) === 0)
 
 /** One keep-alive connection carrying one request at a time. */
 class Connection {
@@ -91,8 +94,7 @@ class Connection {
       if (/\r\nconnection: *close/.test(head)) this.closed = true
     }
     if (this.#bodyLeft === -1) {
-      // Chunked: the answer ends with the last, empty chunk.
-      if (buf.length < 5 || buf.compare(lastChunk, 0, 5, buf.length - 5) !== 0) {
+      if (!endsChunked(buf)) {
         this.#pending = buf
         return
       }
