@@ -117,7 +117,10 @@ async function measure(gateway: GatewayProcess, o: CompletionsOptions): Promise<
   const pacedRuns = Math.round(o.fixedRate * o.pacedSeconds)
   const starts = await startRuns(operator, orders, 2 * satRuns + pacedRuns + Math.round(o.fixedRate * o.overallRateSeconds))
   const loadedKb = readRssKb(gateway.pid)
+  // Each timed phase starts on a caught-up WAL, not on the backlog that starting the runs (or the phase before) left the checkpoint worker.
+  const settle = () => sleep(3000)
 
+  await settle()
   const rss = sampleRss(gateway.pid, 100)
   let cpu = readCpuTime(gateway.pid)
   const client = readCpuTime(process.pid)
@@ -131,8 +134,7 @@ async function measure(gateway: GatewayProcess, o: CompletionsOptions): Promise<
   const few = { ...fewLoad, cpu: cpuSince(gateway.pid, cpu) }
   log(`closed loop, ${o.fewConnections} connections: ${few.ok} completions in ${few.seconds.toFixed(2)} s = ${(few.ok / few.seconds).toFixed(0)}/s`)
 
-  // The paced phase measures a steady 200/s, not the aftermath of the saturation phases: let the checkpoint worker catch up first.
-  await sleep(3000)
+  await settle()
   cpu = readCpuTime(gateway.pid)
   const pacedLoad = await runOpenLoopProcess({ target: wire, paths: paths(starts.ids.slice(2 * satRuns, 2 * satRuns + pacedRuns)), rate: o.fixedRate, seconds: o.pacedSeconds, maxInFlight: 500 })
   const paced = { ...pacedLoad, cpu: cpuSince(gateway.pid, cpu) }
