@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The takt command line: one entry, subcommands for each part of Takt.
 import { parseArgs } from 'node:util'
+import { missingServiceFlags } from './service-flags.ts'
 
 const help = `takt — edge-first MES gateway
 
@@ -35,17 +36,9 @@ environment variables, which win over the file:
 See docs/configuration.md for every key.
 `
 
-/**
- * V8 flags for the long-running services. A small young generation keeps the gateway's memory
- * small and its pauses short: every scavenge walks it, and a host that samples memory (proactive
- * reclaim) makes each page the process touches cost more (docs/benchmarks.md).
- */
-const serviceFlags = ['--max-semi-space-size=2']
-
 /** Re-executes this process (same pid, so signals and supervisors see no difference) with the service flags, unless set. */
 function withServiceFlags(): void {
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]
-  const missing = serviceFlags.filter((f) => !given.some((g) => g.startsWith(f.split('=')[0]!)))
+  const missing = missingServiceFlags(process.execArgv, process.env.NODE_OPTIONS)
   if (missing.length === 0 || typeof process.execve !== 'function') return
   process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], process.env)
 }

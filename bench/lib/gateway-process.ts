@@ -47,7 +47,8 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
   const url = `http://127.0.0.1:${port}`
   // The embedded broker listens on every interface by default and has no environment variable for its host.
   const configFile = join(options.dataDir, 'bench-gateway.yaml')
-  writeFileSync(configFile, `mqtt:\n  host: 127.0.0.1\n${options.mqtt ?? ''}${options.config ?? ''}`)
+  // It may hold secrets (device password hashes, a sync token): readable by its owner only, as the gateway asks.
+  writeFileSync(configFile, `mqtt:\n  host: 127.0.0.1\n${options.mqtt ?? ''}${options.config ?? ''}`, { mode: 0o600 })
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), 'bin/takt.ts', 'edge', '--config', configFile], {
     cwd: projectRoot,
     env: {

@@ -1,0 +1,46 @@
+// takt edge runs with the services' V8 flags (an 8 MiB young generation), in the same process it was started as; a flag the installer gives wins.
+import { readFileSync } from 'node:fs'
+import t from 'tap'
+import { missingServiceFlags, nodeOptionsList, serviceFlags } from '../../bin/service-flags.ts'
+import { startChildGateway } from '../helpers/client.ts'
+import { adminToken, scratchDir } from '../helpers/gateway.ts'
+
+t.setTimeout(60_000)
+
+t.test('which service flags a start lacks, from its command line and NODE_OPTIONS', async (t) => {
+  t.same(serviceFlags, ['--max-semi-space-size=8'])
+  t.same(missingServiceFlags([], undefined), serviceFlags, 'nothing given: the flag is added')
+  t.same(missingServiceFlags(['--cpu-prof'], '--import=x.mjs --max-old-space-size=512'), serviceFlags, 'other flags do not count')
+  t.same(missingServiceFlags(['--max-semi-space-size=4'], undefined), [], 'on the command line')
+  t.same(missingServiceFlags(['--max-semi-space-size', '4'], undefined), [], 'with its value as the next argument')
+  t.same(missingServiceFlags(['--max_semi_space_size=4'], undefined), [], 'spelt with underscores')
+  t.same(missingServiceFlags([], '--max-semi-space-size=4'), [], 'in NODE_OPTIONS')
+  t.same(missingServiceFlags([], '"--import=file:///a b/x.mjs" "--max-semi-space-size=4"'), [], 'in NODE_OPTIONS, quoted')
+  t.same(missingServiceFlags([], '--max-semi-space-sizes=4'), serviceFlags, 'a longer name is another flag')
+  t.same(nodeOptionsList('"--import=file:///a b/x.mjs"  --trace-gc "--title=a \\"b\\""'), ['--import=file:///a b/x.mjs', '--trace-gc', '--title=a "b"'])
+  t.same(nodeOptionsList(undefined), [])
+})
+
+/** The process's command line as the kernel holds it (after any re-exec). */
+const commandLine = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)
+
+t.test('without a flag of its own, the gateway re-executes itself with --max-semi-space-size=8 and keeps its process id', async (t) => {
+  const gw = await startChildGateway({ TAKT_DATA_DIR: scratchDir(t, 'takt-flags-default-'), TAKT_ADMIN_TOKEN: adminToken, TAKT_LOG_LEVEL: 'warn' })
+  t.teardown(() => gw.kill('SIGKILL'))
+  const args = commandLine(gw.child.pid!)
+  t.ok(args.includes('--max-semi-space-size=8'), `the running gateway's command line has the flag: ${args.join(' ')}`)
+  t.ok(args.some((a) => a.endsWith('takt.ts')) && args.includes('edge'), 'and is still takt edge, in the process that was started')
+  t.equal((await fetch(`${gw.url}/health`)).status, 200)
+})
+
+for (const given of ['--max-semi-space-size=4', '"--max-semi-space-size=4"']) {
+  t.test(`a young-generation size given in NODE_OPTIONS as ${given} is kept: no re-exec, no second flag`, async (t) => {
+    // Node allows quoted options there, and tap writes its own that way.
+    const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} ${given}`.trim()
+    const gw = await startChildGateway({ TAKT_DATA_DIR: scratchDir(t, 'takt-flags-given-'), TAKT_ADMIN_TOKEN: adminToken, TAKT_LOG_LEVEL: 'warn', NODE_OPTIONS: nodeOptions })
+    t.teardown(() => gw.kill('SIGKILL'))
+    const args = commandLine(gw.child.pid!)
+    t.notOk(args.some((a) => a.startsWith('--max-semi-space-size')), `no flag added to the command line: ${args.join(' ')}`)
+    t.equal((await fetch(`${gw.url}/health`)).status, 200)
+  })
+}
