@@ -1,4 +1,4 @@
-// The V8 flags the long-running services (takt edge, demo, sim) run with, and which of them a start still lacks.
+// The V8 flags and the C library setting the long-running services (takt edge, demo, sim) run with, and which of them a start still lacks.
 
 /**
  * An 8 MiB young generation (V8 would take 16 MiB here). Smaller, scavenges come so often under
@@ -19,4 +19,19 @@ export function missingServiceFlags(execArgv: readonly string[], nodeOptions: st
   const name = (option: string) => option.split('=')[0]!.replaceAll('_', '-')
   const given = new Set([...execArgv, ...nodeOptionsList(nodeOptions)].map(name))
   return serviceFlags.filter((f) => !given.has(name(f)))
+}
+
+/**
+ * glibc's malloc with a fixed mmap threshold of 1 MiB. By default the threshold rises to the size
+ * of the largest block freed (up to 32 MiB): after one password check (scrypt's 16 MiB) or one
+ * large buffer, later blocks of that size come from the heap, and their pages stay resident after
+ * they are freed. Fixed, every block of 1 MiB or more is its own mapping, returned when freed
+ * (docs/storage.md, Memory). Other C libraries ignore the variable.
+ */
+export const serviceEnvironment: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: String(1024 * 1024) }
+
+/** The service environment a start lacks: a threshold already set, as the variable or a glibc tunable, is kept. */
+export function missingServiceEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  if (env.MALLOC_MMAP_THRESHOLD_ !== undefined || /(^|:)glibc\.malloc\.mmap_threshold=/.test(env.GLIBC_TUNABLES ?? '')) return {}
+  return { ...serviceEnvironment }
 }

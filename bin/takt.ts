@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The takt command line: one entry, subcommands for each part of Takt.
 import { parseArgs } from 'node:util'
-import { missingServiceFlags } from './service-flags.ts'
+import { missingServiceEnvironment, missingServiceFlags } from './service-flags.ts'
 
 const help = `takt — edge-first MES gateway
 
@@ -36,11 +36,12 @@ environment variables, which win over the file:
 See docs/configuration.md for every key.
 `
 
-/** Re-executes this process (same pid, so signals and supervisors see no difference) with the service flags, unless set. */
+/** Re-executes this process (same pid, so signals and supervisors see no difference) with the service flags and environment, unless set. */
 function withServiceFlags(): void {
-  const missing = missingServiceFlags(process.execArgv, process.env.NODE_OPTIONS)
-  if (missing.length === 0 || typeof process.execve !== 'function') return
-  process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], process.env)
+  const flags = missingServiceFlags(process.execArgv, process.env.NODE_OPTIONS)
+  const environment = missingServiceEnvironment(process.env)
+  if ((flags.length === 0 && Object.keys(environment).length === 0) || typeof process.execve !== 'function') return
+  process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], { ...process.env, ...environment })
 }
 
 async function main(argv: string[]): Promise<void> {

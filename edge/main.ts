@@ -86,6 +86,10 @@ export async function startGateway(config: GatewayConfig, parts: GatewayParts = 
   const unsubscribeHealth = gateway.health.onDiskState(() => {
     if (publishing) healthUns.publishNow()
   })
+  // A line defined (or moved) while the gateway runs gets its retained health at once, not at the next interval.
+  const unsubscribeLines = gateway.store.onRecorded((events) => {
+    if (publishing && events.some((e) => e.type === 'EquipmentDefined')) healthUns.publishNow()
+  })
   // Shut down in reverse start order: HTTP, connectivity (collectors, bridge, broker, historian), the MES database.
   const stop = async () => {
     // Each step named, so that a stop that takes long says where it waits.
@@ -111,6 +115,7 @@ export async function startGateway(config: GatewayConfig, parts: GatewayParts = 
     await run('upstream sync', () => gateway.sync?.stop())
     stopping = true
     unsubscribeHealth()
+    unsubscribeLines()
     healthUns.stop()
     await run('system health', () => gateway.health.stop())
     await run('connectivity', () => connectivity.stop())

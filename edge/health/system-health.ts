@@ -1,9 +1,17 @@
 // The gateway's system health: CPU load, memory, CPU temperature, the data disk and the clock offset, sampled on a timer and served from a cache.
 import { readdirSync } from 'node:fs'
-import { Worker } from 'node:worker_threads'
-import { clockStatus, type ClockEstimate, type ClockOffsetStatus, type HttpDateOffset } from './clock-offset.ts'
+import { clockStatus, readLocalNtp, type ClockEstimate, type ClockOffsetStatus, type HttpDateOffset } from './clock-offset.ts'
 import type { DiskGuard, DiskStatus } from './disk-guard.ts'
-import type { SampleReply, SampleRequest } from './sampler-worker.ts'
+import { CpuLoad, cpuTemperature, memoryFigures, type CpuFigures } from './machine-figures.ts'
+
+/** One sample's readings; a part not read this time is null. */
+interface Readings {
+  load: CpuFigures | null
+  mem: { total: number; available: number } | null
+  temperature: { main: number | null } | null
+  ntp: { estimate: ClockEstimate | null; why: string } | null
+  error: string | null
+}
 
 export interface SystemSnapshot {
   /** When these figures were read, ISO 8601; null before the first sample. */
@@ -23,7 +31,7 @@ export interface SystemHealthOptions {
   /** The cloud's HTTP Date headers, when upstream sync is on. */
   cloudClock: HttpDateOffset | null
   intervalMs: number
-  /** The NTP daemon and the temperature are read every this many samples (they spawn processes). */
+  /** The NTP daemon (a child process) and the temperature are read every this many samples. */
   slowEvery?: number
   onError?: (error: Error) => void
 }
@@ -53,10 +61,7 @@ export class SystemHealth {
   #ntp: ClockEstimate | null = null
   #ntpWhy = 'not read yet'
   #snapshot: Omit<SystemSnapshot, 'disk' | 'clock'>
-  /** Reads the figures off the event loop (edge/health/sampler-worker.ts); made at the first sample, ended by stop(). */
-  #worker: Worker | null = null
-  #requests = 0
-  readonly #waiting = new Map<number, (reply: SampleReply) => void>()
+  readonly #cpu = new CpuLoad()
   #sampledOnce!: () => void
   readonly #firstSample = new Promise<void>((resolve) => (this.#sampledOnce = resolve))
 
@@ -95,45 +100,29 @@ export class SystemHealth {
     this.#timer = null
     await this.#running
     this.#running = null
-    const worker = this.#worker
-    this.#worker = null
-    if (worker) await worker.terminate()
   }
 
-  /** One request to the sampler worker; a worker that fails answers every waiting request with its error. */
-  #ask(slow: boolean): Promise<SampleReply> {
-    if (!this.#worker) {
-      const worker = new Worker(new URL('./sampler-worker.ts', import.meta.url))
-      worker.unref()
-      const fail = (message: string) => {
-        if (this.#worker === worker) this.#worker = null
-        for (const [id, answer] of this.#waiting) answer({ id, load: null, mem: null, temperature: null, ntp: null, error: message })
-        this.#waiting.clear()
-      }
-      worker.on('message', (reply: SampleReply) => {
-        const answer = this.#waiting.get(reply.id)
-        this.#waiting.delete(reply.id)
-        answer?.(reply)
-      })
-      worker.on('error', (error) => fail(`the system sampler stopped: ${error.message}`))
-      worker.on('exit', () => fail('the system sampler exited'))
-      this.#worker = worker
+  /** The machine's figures: counters and sysfs read without blocking, the NTP daemon asked in a child process. */
+  async #read(slow: boolean): Promise<Readings> {
+    const readings: Readings = { load: null, mem: null, temperature: null, ntp: null, error: null }
+    try {
+      readings.load = this.#cpu.read()
+      readings.mem = memoryFigures()
+      if (slow && this.#sensor) readings.temperature = { main: await cpuTemperature() }
+      if (slow) readings.ntp = await readLocalNtp()
+    } catch (error) {
+      readings.error = (error as Error).message
     }
-    const id = ++this.#requests
-    const request: SampleRequest = { id, slow, sensor: this.#sensor }
-    return new Promise((resolve) => {
-      this.#waiting.set(id, resolve)
-      this.#worker!.postMessage(request)
-    })
+    return readings
   }
 
   /** Reads every figure once; errors are kept in lastError and reported, never thrown. */
   async sample(): Promise<void> {
     const slow = this.#samples % (this.#o.slowEvery ?? 4) === 0
     this.#samples += 1
-    let reply: SampleReply
+    let reply: Readings
     try {
-      reply = await this.#ask(slow)
+      reply = await this.#read(slow)
     } finally {
       // After this sample's figures are in the snapshot (below, synchronously): the first publication carries them.
       queueMicrotask(() => this.#sampledOnce())
