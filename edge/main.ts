@@ -36,9 +36,22 @@ export async function startGateway(config: GatewayConfig, parts: GatewayParts = 
     gateway.close()
     throw error
   }
+  // Requests whose handlers are still running: one whose client went away goes on (a login in its
+  // password check, say) and must finish before the stop closes what it uses.
+  let handling = 0
+  let handled: (() => void) | null = null
+  const fetch: typeof gateway.app.fetch = async (...args) => {
+    handling += 1
+    try {
+      return await gateway.app.fetch(...args)
+    } finally {
+      handling -= 1
+      if (handling === 0) handled?.()
+    }
+  }
   const server = tls
-    ? serve({ fetch: gateway.app.fetch, hostname: config.http.host, port: config.http.port, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } })
-    : serve({ fetch: gateway.app.fetch, hostname: config.http.host, port: config.http.port })
+    ? serve({ fetch, hostname: config.http.host, port: config.http.port, createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } })
+    : serve({ fetch, hostname: config.http.host, port: config.http.port })
   let port: number
   try {
     port = await listen(server)
@@ -110,6 +123,15 @@ export async function startGateway(config: GatewayConfig, parts: GatewayParts = 
       ;(server as { closeIdleConnections?: () => void }).closeIdleConnections?.()
     })
     clearTimeout(cut)
+    // The same few seconds for handlers whose connection is already gone.
+    await run('HTTP handlers', () =>
+      handling === 0
+        ? undefined
+        : new Promise<void>((done) => {
+            handled = done
+            setTimeout(done, 5000).unref()
+          }),
+    )
     await run('ERP push', () => gateway.erpPush?.stop())
     await run('downstream sync', () => gateway.downstream?.stop())
     await run('upstream sync', () => gateway.sync?.stop())
