@@ -123,7 +123,7 @@ export async function startGateway(config: GatewayConfig, parts: GatewayParts = 
       ;(server as { closeIdleConnections?: () => void }).closeIdleConnections?.()
     })
     clearTimeout(cut)
-    // The same few seconds for handlers whose connection is already gone.
+    // Handlers whose connection is already gone get a few more seconds.
     await run('HTTP handlers', () =>
       handling === 0
         ? undefined

@@ -70,10 +70,10 @@ export function orderRequest(id: string, quantity: number, priority = 500, dueAt
   return { id, productId: bom.productId, quantity, serials: [], bomId: bom.id, bomVersion: bom.version, routingId: routing.id, routingVersion: routing.version, lineId, priority, dueAt, plannedStartAt: null }
 }
 
-/** The completion of one unit of a run: good 1, both lots booked, all three measurements within limits. */
 /** The completion request's path for a started run. */
 export const completionPath = (runId: string) => `/api/v1/runs/${runId}/complete`
 
+/** The completion of one unit of a run: good 1, both lots booked, all three measurements within limits. */
 export const completionBody = JSON.stringify({
   good: 1,
   consumptions: lots.map((l) => ({ lot: l.id, quantity: 1 })),

@@ -1,5 +1,6 @@
 // The machine's CPU load, memory and CPU temperature, read on the event loop without spawning anything:
 // the kernel's counters through node:os (libuv reads /proc), the temperature from sysfs with async reads.
+import { readdirSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cpus, freemem, loadavg, totalmem } from 'node:os'
@@ -12,22 +13,23 @@ export interface CpuFigures {
   avgLoad: number
 }
 
-/** CPU time counters summed over every core, in ms: busy (everything but idle) and total. */
-export type CpuTimes = { busy: number; total: number }
+/** CPU time counters summed over every core, in ms: busy (everything but idle) and total; and how many cores. */
+export type CpuTimes = { busy: number; total: number; cores: number }
 
 export function cpuTimes(): CpuTimes {
   let busy = 0
   let total = 0
-  for (const { times } of cpus()) {
-    const all = times.user + times.nice + times.sys + times.irq + times.idle
-    total += all
-    busy += all - times.idle
+  const all = cpus()
+  for (const { times } of all) {
+    const sum = times.user + times.nice + times.sys + times.irq + times.idle
+    total += sum
+    busy += sum - times.idle
   }
-  return { busy, total }
+  return { busy, total, cores: all.length }
 }
 
 /** Load between two readings of the counters; 0 when no time passed (or the counters went back). */
-export function loadBetween(before: CpuTimes, after: CpuTimes): number {
+export function loadBetween(before: Omit<CpuTimes, 'cores'>, after: Omit<CpuTimes, 'cores'>): number {
   const total = after.total - before.total
   const busy = after.busy - before.busy
   if (total <= 0 || busy < 0) return 0
@@ -35,19 +37,36 @@ export function loadBetween(before: CpuTimes, after: CpuTimes): number {
 }
 
 export class CpuLoad {
-  #last: CpuTimes = { busy: 0, total: 0 }
+  #last: Omit<CpuTimes, 'cores'> = { busy: 0, total: 0 }
 
   read(): CpuFigures {
     const now = cpuTimes()
     const currentLoad = loadBetween(this.#last, now)
     this.#last = now
-    return { currentLoad, cores: cpus().length, avgLoad: loadavg()[0]! }
+    return { currentLoad, cores: now.cores, avgLoad: loadavg()[0]! }
   }
 }
 
 /** Total and available memory in bytes (available as the kernel estimates it: MemAvailable on Linux). */
 export function memoryFigures(): { total: number; available: number } {
   return { total: totalmem(), available: freemem() }
+}
+
+const thermalZone = (entry: string) => entry.startsWith('thermal_zone')
+const hwmonInput = (file: string) => /^temp\d+_input$/.test(file)
+
+/** Whether sysfs under `root` has any temperature sensor at all (none on a VM or in a container); read once, at start. */
+export function hasTemperatureSensor(root = '/sys'): boolean {
+  const entries = (dir: string) => {
+    try {
+      return readdirSync(dir)
+    } catch {
+      return []
+    }
+  }
+  const hwmonDir = join(root, 'class', 'hwmon')
+  if (entries(join(root, 'class', 'thermal')).some(thermalZone)) return true
+  return entries(hwmonDir).some((h) => entries(join(hwmonDir, h)).some(hwmonInput))
 }
 
 // hwmon drivers that report the CPU package or die (Intel, AMD, ARM SoCs), in order of preference.
@@ -84,7 +103,7 @@ export async function cpuTemperature(root = '/sys'): Promise<number | null> {
   for (const h of await list(hwmonDir)) hwmons.push({ dir: join(hwmonDir, h), name: (await readText(join(hwmonDir, h, 'name'))) ?? '' })
   for (const driver of cpuHwmon) {
     for (const h of hwmons.filter((x) => x.name === driver)) {
-      const inputs = (await list(h.dir)).filter((f) => /^temp\d+_input$/.test(f))
+      const inputs = (await list(h.dir)).filter(hwmonInput)
       for (const input of inputs) {
         const t = celsius(await readText(join(h.dir, input)))
         if (t !== null) return t
@@ -93,7 +112,7 @@ export async function cpuTemperature(root = '/sys'): Promise<number | null> {
   }
   const thermalDir = join(root, 'class', 'thermal')
   const zones: Array<{ dir: string; type: string }> = []
-  for (const z of (await list(thermalDir)).filter((e) => e.startsWith('thermal_zone'))) zones.push({ dir: join(thermalDir, z), type: (await readText(join(thermalDir, z, 'type'))) ?? '' })
+  for (const z of (await list(thermalDir)).filter(thermalZone)) zones.push({ dir: join(thermalDir, z), type: (await readText(join(thermalDir, z, 'type'))) ?? '' })
   const preferred = [...zones.filter((z) => /x86_pkg_temp|cpu|soc/i.test(z.type)), ...zones]
   for (const z of preferred) {
     const t = celsius(await readText(join(z.dir, 'temp')))

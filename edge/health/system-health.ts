@@ -1,8 +1,7 @@
 // The gateway's system health: CPU load, memory, CPU temperature, the data disk and the clock offset, sampled on a timer and served from a cache.
-import { readdirSync } from 'node:fs'
 import { clockStatus, readLocalNtp, type ClockEstimate, type ClockOffsetStatus, type HttpDateOffset } from './clock-offset.ts'
 import type { DiskGuard, DiskStatus } from './disk-guard.ts'
-import { CpuLoad, cpuTemperature, memoryFigures, type CpuFigures } from './machine-figures.ts'
+import { CpuLoad, cpuTemperature, hasTemperatureSensor, memoryFigures, type CpuFigures } from './machine-figures.ts'
 
 /** One sample's readings; a part not read this time is null. */
 interface Readings {
@@ -34,19 +33,6 @@ export interface SystemHealthOptions {
   /** The NTP daemon (a child process) and the temperature are read every this many samples. */
   slowEvery?: number
   onError?: (error: Error) => void
-}
-
-/** Where Linux exposes temperatures; none present means no sensor (a VM, a container). */
-function hasTemperatureSensor(): boolean {
-  const entries = (dir: string) => {
-    try {
-      return readdirSync(dir)
-    } catch {
-      return []
-    }
-  }
-  if (entries('/sys/class/thermal').some((e) => e.startsWith('thermal_zone'))) return true
-  return entries('/sys/class/hwmon').some((h) => entries(`/sys/class/hwmon/${h}`).some((f) => /^temp\d+_input$/.test(f)))
 }
 
 const noSensor = 'this machine exposes no temperature sensor (no /sys/class/thermal zone, no hwmon temperature input)'

@@ -45,17 +45,15 @@ t.test('without a flag of its own, the gateway re-executes itself with --max-sem
   t.equal((await fetch(`${gw.url}/health`)).status, 200)
 })
 
-for (const given of ['--max-semi-space-size=4', '"--max-semi-space-size=4"']) {
-  t.test(`a young-generation size given in NODE_OPTIONS as ${given} is kept: no second flag`, async (t) => {
-    // Node allows quoted options there, and tap writes its own that way.
-    const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} ${given}`.trim()
-    const gw = await startChildGateway({ TAKT_DATA_DIR: scratchDir(t, 'takt-flags-given-'), TAKT_ADMIN_TOKEN: adminToken, TAKT_LOG_LEVEL: 'warn', NODE_OPTIONS: nodeOptions })
-    t.teardown(() => gw.kill('SIGKILL'))
-    const args = commandLine(gw.child.pid!)
-    t.notOk(args.some((a) => a.startsWith('--max-semi-space-size')), `no flag added to the command line: ${args.join(' ')}`)
-    t.equal((await fetch(`${gw.url}/health`)).status, 200)
-  })
-}
+t.test('a young-generation size given in NODE_OPTIONS is kept: no second flag', async (t) => {
+  // tap's process hook writes every option of NODE_OPTIONS quoted, so this child sees the quoted form (the plain one is tested above, and below).
+  const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} "--max-semi-space-size=4"`.trim()
+  const gw = await startChildGateway({ TAKT_DATA_DIR: scratchDir(t, 'takt-flags-given-'), TAKT_ADMIN_TOKEN: adminToken, TAKT_LOG_LEVEL: 'warn', NODE_OPTIONS: nodeOptions })
+  t.teardown(() => gw.kill('SIGKILL'))
+  const args = commandLine(gw.child.pid!)
+  t.notOk(args.some((a) => a.startsWith('--max-semi-space-size')), `no flag added to the command line: ${args.join(' ')}`)
+  t.equal((await fetch(`${gw.url}/health`)).status, 200)
+})
 
 t.test('an mmap threshold the installer sets is kept, and with every setting given nothing is added', async (t) => {
   const gw = await startChildGateway({ TAKT_DATA_DIR: scratchDir(t, 'takt-flags-env-'), TAKT_ADMIN_TOKEN: adminToken, TAKT_LOG_LEVEL: 'warn', MALLOC_MMAP_THRESHOLD_: '262144', NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=8`.trim() })

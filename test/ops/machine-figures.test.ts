@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { CpuLoad, cpuTemperature, cpuTimes, loadBetween, memoryFigures } from '../../edge/health/machine-figures.ts'
+import { CpuLoad, cpuTemperature, cpuTimes, hasTemperatureSensor, loadBetween, memoryFigures } from '../../edge/health/machine-figures.ts'
 import { scratchDir } from '../helpers/gateway.ts'
 
 t.test('CPU load is the busy share of the time between two readings', async (t) => {
@@ -14,7 +14,7 @@ t.test('CPU load is the busy share of the time between two readings', async (t) 
   const load = new CpuLoad()
   const first = load.read()
   t.ok(first.currentLoad >= 0 && first.currentLoad <= 100, `since boot: ${first.currentLoad.toFixed(1)} %`)
-  t.ok(first.cores >= 1 && Number.isFinite(first.avgLoad))
+  t.ok(first.cores >= 1 && first.cores === cpuTimes().cores && Number.isFinite(first.avgLoad))
   // Keep this thread busy for a while: the share of the next reading cannot be 0.
   const before = cpuTimes()
   const until = performance.now() + 300
@@ -55,4 +55,11 @@ t.test('CPU temperature: a CPU hwmon driver first, then a CPU thermal zone, then
   t.equal(await cpuTemperature(sysfs(t, { 'class/thermal/thermal_zone0/type': 'acpitz', 'class/thermal/thermal_zone0/temp': '30000' })), 30, 'only a board zone: that one')
   t.equal(await cpuTemperature(sysfs(t, { 'class/hwmon/hwmon0/name': 'nvme', 'class/hwmon/hwmon0/temp1_input': '39850' })), null, 'only a disk sensor: no CPU figure is made up')
   t.equal(await cpuTemperature(scratchDir(t, 'takt-sysfs-empty-')), null, 'no sysfs at all (a container): null')
+})
+
+t.test('a temperature sensor is present with a thermal zone or an hwmon temperature input, and not without', async (t) => {
+  t.ok(hasTemperatureSensor(sysfs(t, { 'class/thermal/thermal_zone0/type': 'acpitz' })), 'a thermal zone')
+  t.ok(hasTemperatureSensor(sysfs(t, { 'class/hwmon/hwmon0/name': 'nvme', 'class/hwmon/hwmon0/temp1_input': '39850' })), 'an hwmon input, of any driver')
+  t.notOk(hasTemperatureSensor(sysfs(t, { 'class/hwmon/hwmon0/name': 'acpi_fan', 'class/hwmon/hwmon0/fan1_input': '1200', 'class/thermal/cooling_device0/type': 'Fan' })), 'a fan and a cooling device are no sensor')
+  t.notOk(hasTemperatureSensor(scratchDir(t, 'takt-sysfs-empty-')), 'no sysfs at all')
 })
