@@ -11,7 +11,7 @@ import { countRows, spawnNodeScript } from './lib/telemetry-children.ts'
 import { startTelemetryGateway, telemetryTopic, type TelemetryGateway } from './lib/telemetry-gateway.ts'
 import { prepareLine, recordedGood, startRuns } from './lib/telemetry-line.ts'
 import type { PublisherPlan, PublisherReport } from './lib/telemetry-publisher.ts'
-import { report, type CompletionCost, type Throughput } from './lib/telemetry-report.ts'
+import { report, type AckAheadFigures, type CompletionCost, type Throughput } from './lib/telemetry-report.ts'
 import { gatewayTarget, nodeRedTarget, relayTarget, type Target, type TargetSetup } from './lib/telemetry-targets.ts'
 
 export interface TelemetryOptions {
@@ -74,6 +74,19 @@ async function publish(plan: PublisherPlan): Promise<PublisherReport> {
   } finally {
     await child.stop()
   }
+}
+
+/** The gateway's figures for PUBACKs sent ahead of the disk (GET /metrics). */
+async function ackAhead(gw: TelemetryGateway): Promise<AckAheadFigures> {
+  const res = await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } })
+  if (!res.ok) throw new Error(`GET /metrics: ${res.status}`)
+  const text = await res.text()
+  const value = (name: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `))
+    if (line === undefined) throw new Error(`GET /metrics has no ${name}`)
+    return Number(line.slice(name.length + 1))
+  }
+  return { batches: value('takt_historian_ack_ahead_batches_total'), maxMs: value('takt_historian_ack_ahead_max_ms'), lost: value('takt_historian_ack_ahead_lost_total') }
 }
 
 const cpuOf = (pids: number[]): CpuTime => pids.map(readCpuTime).reduce((a, b) => ({ user: a.user + b.user, system: a.system + b.system }), { user: 0, system: 0 })
@@ -169,7 +182,7 @@ export async function benchTelemetry(options: Partial<TelemetryOptions> = {}): P
     const rounds = await throughputRounds(targets, o)
     const cost = await completionCost(gw, o)
     const stored = countRows(gw.historianFile, 'samples')
-    return report({ o, rounds, cost, stored, mosquittoVersion: relay.version, nodeRed: red.description })
+    return report({ o, rounds, cost, stored, ackAhead: await ackAhead(gw), mosquittoVersion: relay.version, nodeRed: red.description })
   } finally {
     for (const t of targets.reverse()) await t.stop()
     await dir.remove()
@@ -183,6 +196,8 @@ async function gatewayOnly(o: TelemetryOptions, withCompletions: boolean): Promi
   try {
     await throughputRounds([gatewayTarget(gw)], o)
     if (withCompletions) await completionCost(gw, o)
+    const ahead = await ackAhead(gw)
+    log(`PUBACKs ahead of the disk: ${ahead.batches} batches, longest to disk ${ahead.maxMs.toFixed(1)} ms, ${ahead.lost} samples lost`)
   } finally {
     await gw.stop()
     await dir.remove()

@@ -105,7 +105,13 @@ export const GatewayConfigSchema = z.strictObject({
     .strictObject({ url: z.string().regex(/^mqtts?:\/\//, 'an mqtt:// or mqtts:// URL'), username: z.string().optional(), password: z.string().optional(), remotePrefix: z.string().default(''), topics: z.array(z.string()).default(['#']) })
     .nullable()
     .default(null),
-  historian: z.strictObject({ rawRetentionDays: z.number().min(0.01).max(3650).default(30) }).prefault({}),
+  historian: z
+    .strictObject({
+      rawRetentionDays: z.number().min(0.01).max(3650).default(30),
+      /** How far a QoS 1 PUBACK may run ahead of the disk, ms (docs/connectivity.md); 0: every PUBACK waits for the sync. */
+      ackWindowMs: z.number().int().min(0).max(100).default(50),
+    })
+    .prefault({}),
   /** Free space of the data directory's filesystem (edge/health/disk-guard.ts, docs/configuration.md). */
   disk: z
     .strictObject({

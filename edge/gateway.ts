@@ -53,7 +53,7 @@ export function buildGateway(config: GatewayConfig, parts: GatewayParts = {}) {
   })
   const queries = new LineQueries(store.db.sqlite)
   // Telemetry lives in its own file so that it can never slow or endanger an as-built write.
-  const historian = new Historian({ file: join(config.dataDir, 'historian.db'), rawRetentionMs: config.historian.rawRetentionDays * 86400_000 })
+  const historian = new Historian({ file: join(config.dataDir, 'historian.db'), rawRetentionMs: config.historian.rawRetentionDays * 86400_000, ackWindowMs: config.historian.ackWindowMs })
   const connectivity = new ConnectivityBoard()
   // System health and the disk guard (edge/health): the guard's flag is tested before each command; main.ts starts the timers.
   const health = createGatewayHealth(store, historian, { dataDir: config.dataDir, version, ...config.disk, sampleIntervalMs: config.system.sampleIntervalMs, cloudOrigin: config.sync ? new URL(config.sync.url).origin : null }, logger)

@@ -49,7 +49,7 @@ t.test('defaults', async (t) => {
     devices: [],
     bridge: null,
     sparkplug: null,
-    historian: { rawRetentionDays: 30 },
+    historian: { rawRetentionDays: 30, ackWindowMs: 50 },
     disk: { historianFloorMb: 1024, hardFloorMb: 256, checkIntervalMs: 5000 },
     system: { sampleIntervalMs: 15_000 },
     backup: { intervalHours: 24, keep: 7, dir: join(dir, 'data', 'backups') },

@@ -115,7 +115,7 @@ export async function startConnectivity(gateway: Gateway, config: GatewayConfig)
     const sink = (samples: Sample[]) => {
       historian.record(samples)
       rules.handle(samples)
-      return historian.durable()
+      return historian.acknowledgement()
     }
     const collectors: Collector[] = []
     for (const device of config.devices) {

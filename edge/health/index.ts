@@ -72,7 +72,7 @@ export function createGatewayHealth(store: LineStore, historian: Historian, opti
 
   /** What GET /health answers and the UNS health topic carries: no secrets, no paths. */
   const body = () => ({ status: 'ok' as const, version: options.version, eventSeq: store.head().seq, time: new Date().toISOString(), system: system.snapshot() })
-  const metrics = () => renderMetrics(system.snapshot(), { version: options.version, eventSeq: store.head().seq, historianWritten: historian.written, historianDropped: historian.dropped })
+  const metrics = () => renderMetrics(system.snapshot(), { version: options.version, eventSeq: store.head().seq, historianWritten: historian.written, historianDropped: historian.dropped, historianAckAhead: historian.ackAhead })
 
   return {
     disk,

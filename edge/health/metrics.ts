@@ -9,6 +9,8 @@ export interface GatewayCounters {
   eventSeq: number
   historianWritten: number
   historianDropped: number
+  /** PUBACKs that ran ahead of the disk (Historian.ackAhead). */
+  historianAckAhead: { batches: number; maxMs: number; lost: number }
 }
 
 type Labels = Record<string, string>
@@ -40,6 +42,9 @@ export function renderMetrics(system: SystemSnapshot, gateway: GatewayCounters):
   e.family('takt_event_seq', 'gauge', 'Sequence number of the last event in the log.', [[gateway.eventSeq]])
   e.family('takt_historian_samples_written_total', 'counter', 'Raw samples the historian wrote since the start.', [[gateway.historianWritten]])
   e.family('takt_historian_samples_dropped_total', 'counter', 'Raw samples dropped while the disk guard paused raw storage.', [[gateway.historianDropped]])
+  e.family('takt_historian_ack_ahead_batches_total', 'counter', 'Historian batches written after a QoS 1 PUBACK for one of their samples had gone out.', [[gateway.historianAckAhead.batches]])
+  e.family('takt_historian_ack_ahead_max_ms', 'gauge', 'Longest time from a PUBACK sent ahead of the disk to its sample being synced, since the start, ms.', [[gateway.historianAckAhead.maxMs]])
+  e.family('takt_historian_ack_ahead_lost_total', 'counter', 'Samples acknowledged ahead of the disk whose batch could not be written.', [[gateway.historianAckAhead.lost]])
   e.family('takt_cpu_load_percent', 'gauge', 'CPU load over the last sampling interval, percent of all cores.', [[system.cpu.loadPercent]])
   e.family('takt_cpu_cores', 'gauge', 'CPU cores.', [[system.cpu.cores]])
   e.family('takt_load_average_1m', 'gauge', 'One-minute load average.', [[system.cpu.loadAverage1m]])

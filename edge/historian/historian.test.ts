@@ -78,15 +78,21 @@ t.test('flush() waits for the writer: a query right after it sees every sample',
   t.same([...values].sort((a, b) => Number(a) - Number(b)), Array.from({ length: 2500 }, (_, i) => i), 'every value once, across pages and statements of 64 rows')
 })
 
-t.test('a batch the writer cannot write is refused to its waiters; the next one carries its new signals again', async (t) => {
+/** A historian with one sample written, then its samples table renamed away by a second connection (`side`), so that the next batch fails. */
+async function withSamplesTableAway(t: { teardown(fn: () => void): void }, options: { ackWindowMs?: number }): Promise<{ h: Historian; side: Database.Database }> {
   const file = tempFile(t)
-  const h = new Historian({ file })
+  const h = new Historian({ file, ...options })
   t.teardown(() => h.close())
   h.record(sample('WC1/old', 1, T0))
   await h.durable()
   const side = new Database(file)
   t.teardown(() => side.close())
   side.exec('ALTER TABLE samples RENAME TO samples_away')
+  return { h, side }
+}
+
+t.test('a batch the writer cannot write is refused to its waiters; the next one carries its new signals again', async (t) => {
+  const { h, side } = await withSamplesTableAway(t, {})
   h.record(sample('WC1/new', 2, T0 + 1))
   await t.rejects(h.durable(), /could not write .*samples/, 'durable() rejects: the publication would not be acknowledged')
   side.exec('ALTER TABLE samples_away RENAME TO samples')
@@ -94,6 +100,56 @@ t.test('a batch the writer cannot write is refused to its waiters; the next one 
   await h.durable()
   t.same(h.range('WC1/new', T0, T0 + 10).map((s) => s.value), [3], 'the refused sample is not stored, the next one is')
   t.same(side.prepare(`SELECT name FROM signals ORDER BY id`).pluck().all(), ['WC1/old', 'WC1/new'], 'the new signal was written with the next batch')
+})
+
+t.test('a PUBACK runs ahead of the disk only while the writer keeps up, and never with a window of 0', async (t) => {
+  const file = tempFile(t)
+  const waits = new Historian({ file, ackWindowMs: 0 })
+  waits.record(sample('WC1/speed', 1, T0))
+  const durable = waits.acknowledgement()
+  t.ok(durable instanceof Promise, 'a window of 0: the acknowledgement waits for the sync')
+  await durable
+  t.equal(waits.written, 1, 'and it resolves once the sample is written')
+  t.same(waits.ackAhead, { batches: 0, maxMs: 0, lost: 0 })
+  waits.close()
+
+  const h = new Historian({ file, ackWindowMs: 50 })
+  t.teardown(() => h.close())
+  const turn = () => new Promise((resolve) => setImmediate(resolve))
+  t.equal(h.acknowledgement(), undefined, 'nothing recorded: nothing to wait for')
+  h.record(sample('WC1/speed', 2, T0 + 1))
+  t.equal(h.acknowledgement(), undefined, 'the writer keeps up: the PUBACK goes at once')
+  await turn()
+  // The batch is with the writer; its answer cannot be taken while the event loop is held past half the window.
+  const until = performance.now() + 30
+  while (performance.now() < until);
+  h.record(sample('WC1/speed', 3, T0 + 2))
+  const behind = h.acknowledgement()
+  t.ok(behind instanceof Promise, 'a sample recorded before is unwritten after half the window: this PUBACK waits for the disk')
+  await behind
+  t.equal(h.written, 2)
+  t.equal(h.ackAhead.batches, 1, 'one batch was written after a PUBACK ran ahead of it')
+  t.ok(h.ackAhead.maxMs >= 30 && h.ackAhead.maxMs < 1000, `its window is measured: ${h.ackAhead.maxMs.toFixed(1)} ms, the held event loop included`)
+  h.record(sample('WC1/speed', 4, T0 + 3))
+  t.equal(h.acknowledgement(), undefined, 'written again: PUBACKs run ahead again')
+  await h.durable()
+})
+
+t.test('a batch that cannot be written after its PUBACK ran ahead is counted lost, and PUBACKs wait for the disk until one is written', async (t) => {
+  const { h, side } = await withSamplesTableAway(t, { ackWindowMs: 50 })
+  h.record([sample('WC1/new', 2, T0 + 1), sample('WC1/new', 3, T0 + 2)])
+  t.equal(h.acknowledgement(), undefined, 'the writer kept up so far: the PUBACK runs ahead')
+  await t.rejects(h.durable(), /could not write/)
+  t.equal(h.ackAhead.lost, 2, 'both acknowledged samples are counted lost')
+  side.exec('ALTER TABLE samples_away RENAME TO samples')
+  h.record(sample('WC1/new', 4, T0 + 3))
+  const held = h.acknowledgement()
+  t.ok(held instanceof Promise, 'after a failed batch the next PUBACK waits for the disk')
+  await held
+  h.record(sample('WC1/new', 5, T0 + 4))
+  t.equal(h.acknowledgement(), undefined, 'a batch was written again: PUBACKs run ahead again')
+  await h.durable()
+  t.same(h.range('WC1/new', T0, T0 + 10).map((s) => s.value), [4, 5])
 })
 
 t.test('the samples index is time first, so inserts append', async (t) => {

@@ -38,6 +38,21 @@ export interface HistorianOptions {
   flushIntervalMs?: number
   /** Raw samples older than this are deleted by `retain()`, ms; aggregates are kept. */
   rawRetentionMs?: number
+  /**
+   * How far a QoS 1 PUBACK may run ahead of the disk, ms (see `acknowledgement()`); 0: every
+   * PUBACK waits for its samples' commit and sync.
+   */
+  ackWindowMs?: number
+}
+
+/** PUBACKs that ran ahead of the disk, and how far: for metrics and the telemetry benchmark. */
+export interface AckAhead {
+  /** Batches that held a sample acknowledged before it was on disk, and were then written. */
+  batches: number
+  /** The longest time from such an acknowledgement to the batch's sync, ms. */
+  maxMs: number
+  /** Samples acknowledged ahead of the disk whose batch could not be written. */
+  lost: number
 }
 
 /** A batch as it travels to the writer thread: a page of shared memory and how many of its rows count. */
@@ -72,6 +87,10 @@ interface Pending {
   promise: Promise<void>
   resolve: () => void
   reject: (error: Error) => void
+  /** When its first sample was recorded (performance.now()). */
+  openedAt: number
+  /** When a sample of it was first acknowledged ahead of the disk, or null. */
+  ackedAt: number | null
 }
 
 function pending(seq: number): Pending {
@@ -80,7 +99,7 @@ function pending(seq: number): Pending {
   const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)))
   // A batch nobody waits for must not become an unhandled rejection.
   promise.catch(() => {})
-  return { seq, promise, resolve, reject }
+  return { seq, promise, resolve, reject, openedAt: performance.now(), ackedAt: null }
 }
 
 export class Historian {
@@ -88,6 +107,10 @@ export class Historian {
   readonly #maxBatch: number
   readonly #flushIntervalMs: number
   readonly #rawRetentionMs: number
+  readonly #ackWindowMs: number
+  /** Set when a batch could not be written: PUBACKs wait for the disk until one is again. */
+  #aheadHeld = false
+  readonly #ahead: AckAhead = { batches: 0, maxMs: 0, lost: 0 }
   readonly #signalIds = new Map<string, number>()
   #nextSignalId: number
   /** The page being filled, pages free for reuse, and signals first seen since the last hand-over. */
@@ -100,7 +123,7 @@ export class Historian {
   #scheduled: { timer: NodeJS.Timeout } | { immediate: NodeJS.Immediate } | null = null
   /** The batch being gathered, and the ones handed to the writer and not yet settled. */
   #gathering: Pending | null = null
-  readonly #inWriter = new Map<number, Pending & { page: SamplePage; signals: Array<[number, string]> }>()
+  readonly #inWriter = new Map<number, Pending & { page: SamplePage; rows: number; signals: Array<[number, string]> }>()
   #seq = 0
   #written = 0
   #failed: Error | null = null
@@ -143,6 +166,7 @@ export class Historian {
     this.#page = new SamplePage(this.#maxBatch)
     this.#flushIntervalMs = options.flushIntervalMs ?? 0
     this.#rawRetentionMs = options.rawRetentionMs ?? 30 * 86400_000
+    this.#ackWindowMs = options.ackWindowMs ?? 0
     const channel = new MessageChannel()
     this.#results = channel.port1
     this.#results.on('message', (result: WriterResult) => this.#settle(result))
@@ -207,6 +231,29 @@ export class Historian {
     return last ? last.promise : Promise.resolve()
   }
 
+  /**
+   * What a QoS 1 PUBACK for the samples just recorded must wait for. Nothing, while the writer
+   * keeps up: no sample recorded before is still unwritten after half of `ackWindowMs`, so these
+   * reach the disk within the window (normally a few ms). Otherwise — the writer or the disk is
+   * behind, a batch could not be written, or the window is 0 — `durable()`: the device waits,
+   * which is what slows a flood down to what the disk takes.
+   */
+  acknowledgement(): Promise<void> | undefined {
+    if (this.#ackWindowMs === 0 || this.#aheadHeld || this.#failed) return this.durable()
+    const newest = this.#gathering ?? this.#inWriter.get(this.#seq)
+    if (newest === undefined) return undefined
+    const now = performance.now()
+    const oldest = this.#inWriter.values().next().value ?? newest
+    if (now - oldest.openedAt > this.#ackWindowMs / 2) return this.durable()
+    newest.ackedAt ??= now
+    return undefined
+  }
+
+  /** PUBACKs given ahead of the disk so far (see `acknowledgement()`). */
+  get ackAhead(): Readonly<AckAhead> {
+    return this.#ahead
+  }
+
   /** Hands the gathered samples to the writer. */
   #handOver(): void {
     if (this.#scheduled !== null) {
@@ -225,7 +272,7 @@ export class Historian {
     const batch: SampleBatch = { kind: 'batch', seq: ++this.#seq, page: page.memory, rows: page.length, text: page.text, signals: this.#newSignals }
     this.#page = this.#freePages.pop() ?? new SamplePage(this.#maxBatch)
     this.#newSignals = []
-    this.#inWriter.set(batch.seq, { ...gathering, page, signals: batch.signals })
+    this.#inWriter.set(batch.seq, { ...gathering, page, rows: batch.rows, signals: batch.signals })
     // While a batch is out, its answer must keep the process alive; an idle historian must not.
     if (this.#inWriter.size === 1) this.#results.ref()
     this.#writer.postMessage(batch)
@@ -240,9 +287,17 @@ export class Historian {
       p.page.reset()
       if (this.#freePages.length < 4) this.#freePages.push(p.page)
       if (result.kind === 'committed') {
+        if (p.ackedAt !== null) {
+          this.#ahead.batches += 1
+          this.#ahead.maxMs = Math.max(this.#ahead.maxMs, performance.now() - p.ackedAt)
+        }
+        this.#aheadHeld = false
         p.resolve()
         continue
       }
+      // Acknowledged samples are gone with the batch: count them, and let no PUBACK run ahead until a batch is written again.
+      if (p.ackedAt !== null) this.#ahead.lost += p.rows
+      this.#aheadHeld = true
       // Signals first seen in a batch that failed are not in the file: they go with the next batch.
       this.#newSignals.push(...p.signals)
       p.reject(new Error(result.error))

@@ -13,7 +13,7 @@ const snapshot = (over: Partial<SystemSnapshot> = {}): SystemSnapshot => ({
   lastError: null,
   ...over,
 })
-const counters = { version: '0.1.0', eventSeq: 42, historianWritten: 1000, historianDropped: 7 }
+const counters = { version: '0.1.0', eventSeq: 42, historianWritten: 1000, historianDropped: 7, historianAckAhead: { batches: 12, maxMs: 4.5, lost: 0 } }
 
 t.test('every figure with its HELP and TYPE; the disk state as one series per state', async (t) => {
   const text = renderMetrics(snapshot(), counters)
@@ -21,6 +21,7 @@ t.test('every figure with its HELP and TYPE; the disk state as one series per st
   t.ok(lines.includes('# TYPE takt_cpu_temperature_celsius gauge') && lines.includes('takt_cpu_temperature_celsius 48.5'))
   t.ok(lines.includes('# TYPE takt_disk_refused_writes_total counter') && lines.includes('takt_disk_refused_writes_total 3'))
   t.ok(lines.includes('takt_historian_samples_dropped_total 7'))
+  t.ok(lines.includes('takt_historian_ack_ahead_max_ms 4.5') && lines.includes('takt_historian_ack_ahead_lost_total 0'))
   t.ok(lines.includes('takt_event_seq 42'))
   t.same(
     lines.filter((l) => l.startsWith('takt_disk_guard_state{')),
