@@ -6,6 +6,7 @@ import Database from 'better-sqlite3'
 import pino from 'pino'
 import { OpcUaCollector } from '../edge/connectivity/opcua/collector.ts'
 import { Historian } from '../edge/historian/historian.ts'
+import { storedSampleCount } from '../edge/historian/sample-blocks.ts'
 import { checkProfileFile } from '../hardware-profiles/load.ts'
 import { startMachineProcess, type MachineProcess } from '../simulators/opcua/machine-process.ts'
 import { onCleanup, tempDir } from './lib/cleanup.ts'
@@ -92,7 +93,7 @@ async function startMeasured(o: OpcuaItemsOptions, dataDir: string, profileFile:
   return spawnMeasured(['bin/takt.ts', 'edge', '--config', configFile], env, healthy, historianFile)
 }
 
-/** Rows in the historian and signals that have any, read from the file the measured process writes (WAL: readers see every commit). */
+/** Samples in the historian and signals that have any, read from the file the measured process writes (WAL: readers see every commit). */
 function countStored(file: string): { samples: number; signals: number } {
   let db: Database.Database
   try {
@@ -101,8 +102,8 @@ function countStored(file: string): { samples: number; signals: number } {
     return { samples: 0, signals: 0 }
   }
   try {
-    const samples = (db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n
-    const signals = (db.prepare('SELECT count(DISTINCT signal_id) AS n FROM samples').get() as { n: number }).n
+    const samples = storedSampleCount(db)
+    const signals = (db.prepare('SELECT count(DISTINCT signal_id) AS n FROM blocks').get() as { n: number }).n
     return { samples, signals }
   } catch {
     return { samples: 0, signals: 0 }

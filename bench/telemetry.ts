@@ -7,7 +7,7 @@ import { runOpenLoopProcess } from './lib/open-loop-process.ts'
 import type { WireResult } from './lib/wire-load.ts'
 import { completionBody, completionPath } from './lib/bench-line.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { countRows, spawnNodeScript } from './lib/telemetry-children.ts'
+import { countRows, historianSamples, spawnNodeScript } from './lib/telemetry-children.ts'
 import { startTelemetryGateway, telemetryTopic, type TelemetryGateway } from './lib/telemetry-gateway.ts'
 import { prepareLine, recordedGood, startRuns } from './lib/telemetry-line.ts'
 import type { PublisherPlan, PublisherReport } from './lib/telemetry-publisher.ts'
@@ -181,7 +181,7 @@ export async function benchTelemetry(options: Partial<TelemetryOptions> = {}): P
     targets.push(red)
     const rounds = await throughputRounds(targets, o)
     const cost = await completionCost(gw, o)
-    const stored = countRows(gw.historianFile, 'samples')
+    const stored = countRows(gw.historianFile, historianSamples)
     return report({ o, rounds, cost, stored, ackAhead: await ackAhead(gw), mosquittoVersion: relay.version, nodeRed: red.description })
   } finally {
     for (const t of targets.reverse()) await t.stop()

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import mqtt from 'mqtt'
 import t, { type Test } from 'tap'
 import { hashPassword } from '../edge/api/passwords.ts'
+import { storedValues } from '../edge/historian/sample-blocks.ts'
 import { freePort, startChildGateway } from './helpers/client.ts'
 
 /** Streams QoS 1 samples into a gateway, kills it with SIGKILL after a second of PUBACKs (at least 300), and returns what was acknowledged when, and what is stored. */
@@ -58,7 +59,7 @@ async function killDuringStream(t: Test, ackWindowMs: number): Promise<{ acknowl
 
   const db = new Database(join(dir, 'historian.db'), { readonly: true })
   t.teardown(() => db.close())
-  const stored = new Set((db.prepare(`SELECT s.value FROM samples s JOIN signals g ON g.id = s.signal_id WHERE g.name = 'oven1/temperature'`).all() as Array<{ value: number }>).map((r) => r.value))
+  const stored = new Set(storedValues(db, 'oven1/temperature') as number[])
   return { acknowledged: counted, killedAt, stored, sent }
 }
 

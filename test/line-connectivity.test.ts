@@ -10,6 +10,7 @@ import t from 'tap'
 import { hashPassword } from '../edge/api/passwords.ts'
 import { loadConfig } from '../edge/config.ts'
 import { seedDemoLine } from '../edge/demo.ts'
+import { storedSampleCount } from '../edge/historian/sample-blocks.ts'
 import { startGateway } from '../edge/main.ts'
 import { adminToken } from './helpers/gateway.ts'
 
@@ -69,7 +70,7 @@ t.test('device → broker → historian, signal rules and Unified Namespace', as
   // QoS 1: a PUBACK may run ahead of the disk by a few ms (historian.ackWindowMs); the sample is then in the historian file — read with a connection of our own.
   const reader = new Database(join(dir, 'historian.db'), { readonly: true })
   t.teardown(() => reader.close())
-  const stored = () => (reader.prepare(`SELECT COUNT(*) AS n FROM samples s JOIN signals g ON g.id = s.signal_id WHERE g.name = 'oven1/temperature'`).get() as { n: number }).n
+  const stored = () => storedSampleCount(reader, 'oven1/temperature')
   const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: 'oven1', password: 'oven1-secret', protocolVersion: 4, reconnectPeriod: 0 })
   const n0 = stored()
   for (let i = 0; i < 5; i++) {

@@ -106,12 +106,43 @@ export interface RowsReached {
   rows: number
 }
 
+/** How a store's samples are counted while it is being written: cheap enough to ask every few milliseconds. */
+export interface SampleCount {
+  what: string
+  /** Prepares the count on a connection; each call of the result counts again. */
+  reader(db: Database.Database): () => number
+}
+
+/** A row per sample in an append-only table (the Node-RED flow's): max(rowid), an index seek. */
+export const rowsOf = (table: string): SampleCount => ({
+  what: `rows in ${table}`,
+  reader: (db) => {
+    const max = db.prepare(`SELECT coalesce(max(rowid), 0) FROM ${table}`).pluck()
+    return () => max.get() as number
+  },
+})
+
+/** The gateway's historian, a block of samples per row (edge/historian/sample-blocks.ts): the counts of the blocks added since the last look, summed. */
+export const historianSamples: SampleCount = {
+  what: 'samples in the historian',
+  reader: (db) => {
+    const added = db.prepare('SELECT coalesce(sum(count), 0) AS n, coalesce(max(id), ?) AS id FROM blocks WHERE id > ?')
+    let last = 0
+    let sum = 0
+    return () => {
+      const r = added.get(last, last) as { n: number; id: number }
+      sum += r.n
+      last = r.id
+      return sum
+    }
+  },
+}
+
 /**
- * Polls a SQLite file, on its own read-only connection, until `table` holds `rows` rows; the time
- * is when the poll saw them (so at most `pollMs` late). max(rowid) is an index seek, cheap enough
- * to ask every few milliseconds while the writer works; the table is append-only.
+ * Polls a SQLite file, on its own read-only connection, until it holds `rows` samples; the time
+ * is when the poll saw them (so at most `pollMs` late).
  */
-export async function waitForRows(file: string, table: string, rows: number, timeoutMs: number, pollMs = 5): Promise<RowsReached> {
+export async function waitForRows(file: string, counted: SampleCount, rows: number, timeoutMs: number, pollMs = 5): Promise<RowsReached> {
   const deadline = Date.now() + timeoutMs
   while (!existsSync(file)) {
     if (Date.now() > deadline) throw new Error(`${file} was not created within ${timeoutMs} ms`)
@@ -119,18 +150,18 @@ export async function waitForRows(file: string, table: string, rows: number, tim
   }
   const db = new Database(file, { readonly: true, fileMustExist: true })
   try {
-    let count: Database.Statement | undefined
+    let count: (() => number) | undefined
     for (;;) {
       let n = 0
       try {
-        count ??= db.prepare(`SELECT coalesce(max(rowid), 0) AS n FROM ${table}`).pluck()
-        n = count.get() as number
+        count ??= counted.reader(db)
+        n = count()
       } catch (error) {
         // The writer may not have created the table yet.
         if (!/no such table/.test((error as Error).message)) throw error
       }
       if (n >= rows) return { at: performance.timeOrigin + performance.now(), rows: n }
-      if (Date.now() > deadline) throw new Error(`${file}: ${n} rows in ${table} after ${timeoutMs} ms, waiting for ${rows}`)
+      if (Date.now() > deadline) throw new Error(`${file}: ${n} ${counted.what} after ${timeoutMs} ms, waiting for ${rows}`)
       await new Promise((r) => setTimeout(r, pollMs))
     }
   } finally {
@@ -138,11 +169,11 @@ export async function waitForRows(file: string, table: string, rows: number, tim
   }
 }
 
-/** Exact row count at the end of a run. */
-export function countRows(file: string, table: string): number {
+/** The count at the end of a run. */
+export function countRows(file: string, counted: SampleCount): number {
   const db = new Database(file, { readonly: true, fileMustExist: true })
   try {
-    return db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number
+    return counted.reader(db)()
   } finally {
     db.close()
   }

@@ -1,7 +1,7 @@
 // The three places the telemetry bench's publisher sends to — the gateway, Mosquitto relaying to a counting subscriber, Mosquitto feeding Node-RED — each able to say when a run's last sample arrived.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { countRows, spawnNodeScript, waitForRows, type Child } from './telemetry-children.ts'
+import { countRows, historianSamples, rowsOf, spawnNodeScript, waitForRows, type Child, type SampleCount } from './telemetry-children.ts'
 import { telemetryTopic, type TelemetryGateway } from './telemetry-gateway.ts'
 import { startMosquitto } from './telemetry-mosquitto.ts'
 import { startNodeRed } from './telemetry-node-red.ts'
@@ -28,25 +28,25 @@ export interface TargetSetup {
   samplesPerMessage: number
 }
 
-/** Rows already in a store's table, 0 while it does not exist yet. */
-function rowsNow(file: string): number {
+/** Samples already in a store, 0 while it does not exist yet. */
+function rowsNow(file: string, counted: SampleCount): number {
   try {
-    return countRows(file, 'samples')
+    return countRows(file, counted)
   } catch {
     return 0
   }
 }
 
-/** A target whose samples end up as rows of a SQLite file. */
-function storeArrival(file: string): (samples: number) => Promise<() => Promise<number>> {
+/** A target whose samples end up in a SQLite file. */
+function storeArrival(file: string, counted: SampleCount): (samples: number) => Promise<() => Promise<number>> {
   return async (samples) => {
-    const base = rowsNow(file)
-    return async () => (await waitForRows(file, 'samples', base + samples, 300_000)).at
+    const base = rowsNow(file, counted)
+    return async () => (await waitForRows(file, counted, base + samples, 300_000)).at
   }
 }
 
 export function gatewayTarget(gw: TelemetryGateway): Target {
-  return { name: 'gateway', port: gw.mqttPort, pids: [gw.pid], rssPid: gw.pid, arrival: storeArrival(gw.historianFile), stop: async () => void (await gw.stop()) }
+  return { name: 'gateway', port: gw.mqttPort, pids: [gw.pid], rssPid: gw.pid, arrival: storeArrival(gw.historianFile, historianSamples), stop: async () => void (await gw.stop()) }
 }
 
 /**
@@ -93,7 +93,7 @@ async function probeUntilStored(port: number, s: TargetSetup, file: string): Pro
     for (let i = 1; i <= 100; i++) {
       conn.socket.write(publishPacket(topic, payloadOf(-i * 100, s.samplesPerMessage), i))
       await new Promise((r) => setTimeout(r, 200))
-      if (rowsNow(file) > 0) return
+      if (rowsNow(file, rowsOf('samples')) > 0) return
     }
     throw new Error(`nothing reached ${file} in 20 s`)
   } finally {
@@ -122,7 +122,7 @@ export async function nodeRedTarget(s: TargetSetup): Promise<Target & { descript
       port: mosquitto.port,
       pids: [mosquitto.pid, red.pid],
       rssPid: red.pid,
-      arrival: storeArrival(red.dbFile),
+      arrival: storeArrival(red.dbFile, rowsOf('samples')),
       async stop() {
         await red.stop()
         await mosquitto.stop()

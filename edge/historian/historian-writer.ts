@@ -1,4 +1,4 @@
-// Worker thread: the historian's one writer — inserts each batch in one transaction, syncs the WAL, then tells the event loop it is on disk.
+// Worker thread: the historian's one writer — inserts each batch in one transaction (a block per signal, edge/historian/sample-blocks.ts), syncs the WAL, then tells the event loop it is on disk.
 //
 // Inserting, SQLite's automatic checkpoints and the fdatasync all happen off the event loop, so
 // telemetry never holds the loop where operators' transactions are decided. The sync runs on
@@ -14,7 +14,8 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import { WalSync } from '../store/wal-sync.ts'
 import type { SampleBatch, ToHistorianWriter, WriterData, WriterResult } from './historian.ts'
 import { shedOldestRaw } from './retention.ts'
-import { pageColumns, type PageColumns } from './sample-page.ts'
+import { encodeBlocks } from './sample-blocks.ts'
+import { pageColumns } from './sample-page.ts'
 
 const { file, shared, results } = workerData as WriterData & { results: MessagePort }
 const input = parentPort!
@@ -22,46 +23,21 @@ const input = parentPort!
 const db = new Database(file)
 db.pragma('journal_mode = WAL')
 db.pragma('synchronous = NORMAL')
-// Appends touch only the right edge of the table and of the time-first index: 4 MB of page cache
-// hold a full batch, where better-sqlite3's default of 16 MB would only fill with pages never read again.
+// Appends touch only the right edge of the blocks table and of its indexes (one run per signal in
+// blocks_signal): 4 MB of page cache hold a full batch, where better-sqlite3's default of 16 MB
+// would only fill with pages never read again.
 db.pragma('cache_size = -4000')
 // Folding and retention on the event loop's connection take the write lock now and then: wait for it rather than fail a batch.
 db.pragma('busy_timeout = 5000')
 const wal = new WalSync(`${file}-wal`)
 // OR IGNORE: a batch whose sync failed was committed all the same, and its new signals come again with the next batch.
 const insertSignal = db.prepare('INSERT OR IGNORE INTO signals (id, name) VALUES (?, ?)')
-// One statement per row spends as long in the call as in SQLite; 64 rows a statement halve the cost per row.
-const rowsPerInsert = 64
-const insertSample = db.prepare('INSERT INTO samples (ts, signal_id, value, text, quality) VALUES (?, ?, ?, ?, ?)')
-const insertSamples = db.prepare(`INSERT INTO samples (ts, signal_id, value, text, quality) VALUES ${Array(rowsPerInsert).fill('(?, ?, ?, ?, ?)').join(', ')}`)
-const args: Array<number | string | null> = new Array(rowsPerInsert * 5)
-
-/** Binds row i of a batch at `at` in `into`. */
-function bindRow(into: Array<number | string | null>, at: number, c: PageColumns, text: SampleBatch['text'], i: number): void {
-  // NaN stands for "no value" in the page; SQLite would store a NaN as NULL anyway.
-  const v = c.value[i]!
-  into[at] = c.ts[i]!
-  into[at + 1] = c.signal[i]!
-  into[at + 2] = Number.isNaN(v) ? null : v
-  into[at + 3] = text === null ? null : (text[i] ?? null)
-  into[at + 4] = c.quality[i]!
-}
-
-const one: Array<number | string | null> = new Array(5)
+const insertBlock = db.prepare('INSERT INTO blocks (signal_id, first_ts, last_ts, count, ts, value, quality, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
 
 const writeBatches = db.transaction((batches: SampleBatch[]) => {
   for (const b of batches) {
     for (const [id, name] of b.signals) insertSignal.run(id, name)
-    const columns = pageColumns(b.page)
-    let i = 0
-    for (; i + rowsPerInsert <= b.rows; i += rowsPerInsert) {
-      for (let j = 0; j < rowsPerInsert; j++) bindRow(args, j * 5, columns, b.text, i + j)
-      insertSamples.run(args)
-    }
-    for (; i < b.rows; i++) {
-      bindRow(one, 0, columns, b.text, i)
-      insertSample.run(one)
-    }
+    for (const k of encodeBlocks(pageColumns(b.page), b.rows, b.text)) insertBlock.run(k.signal, k.firstTs, k.lastTs, k.count, k.ts, k.value, k.quality, k.text)
   }
 })
 

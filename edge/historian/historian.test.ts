@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { Historian, type Sample } from './historian.ts'
+import { storedSampleCount, storedValues } from './sample-blocks.ts'
 
 function tempFile(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'takt-hist-'))
@@ -75,11 +76,11 @@ t.test('flush() waits for the writer: a query right after it sees every sample',
   h.flush()
   t.equal(h.written, 2500, 'written counts every sample once flush() returns')
   const values = Array.from({ length: 7 }, (_, k) => h.range(`WC1/s${k}`, T0, T0 + 3000).map((s) => s.value)).flat()
-  t.same([...values].sort((a, b) => Number(a) - Number(b)), Array.from({ length: 2500 }, (_, i) => i), 'every value once, across pages and statements of 64 rows')
+  t.same([...values].sort((a, b) => Number(a) - Number(b)), Array.from({ length: 2500 }, (_, i) => i), 'every value once, across pages and blocks')
 })
 
-/** A historian with one sample written, then its samples table renamed away by a second connection (`side`), so that the next batch fails. */
-async function withSamplesTableAway(t: { teardown(fn: () => void): void }, options: { ackWindowMs?: number }): Promise<{ h: Historian; side: Database.Database }> {
+/** A historian with one sample written, then its blocks table renamed away by a second connection (`side`), so that the next batch fails. */
+async function withBlocksTableAway(t: { teardown(fn: () => void): void }, options: { ackWindowMs?: number }): Promise<{ h: Historian; side: Database.Database }> {
   const file = tempFile(t)
   const h = new Historian({ file, ...options })
   t.teardown(() => h.close())
@@ -87,15 +88,15 @@ async function withSamplesTableAway(t: { teardown(fn: () => void): void }, optio
   await h.durable()
   const side = new Database(file)
   t.teardown(() => side.close())
-  side.exec('ALTER TABLE samples RENAME TO samples_away')
+  side.exec('ALTER TABLE blocks RENAME TO blocks_away')
   return { h, side }
 }
 
 t.test('a batch the writer cannot write is refused to its waiters; the next one carries its new signals again', async (t) => {
-  const { h, side } = await withSamplesTableAway(t, {})
+  const { h, side } = await withBlocksTableAway(t, {})
   h.record(sample('WC1/new', 2, T0 + 1))
-  await t.rejects(h.durable(), /could not write .*samples/, 'durable() rejects: the publication would not be acknowledged')
-  side.exec('ALTER TABLE samples_away RENAME TO samples')
+  await t.rejects(h.durable(), /could not write .*blocks/, 'durable() rejects: the publication would not be acknowledged')
+  side.exec('ALTER TABLE blocks_away RENAME TO blocks')
   h.record(sample('WC1/new', 3, T0 + 2))
   await h.durable()
   t.same(h.range('WC1/new', T0, T0 + 10).map((s) => s.value), [3], 'the refused sample is not stored, the next one is')
@@ -136,12 +137,12 @@ t.test('a PUBACK runs ahead of the disk only while the writer keeps up, and neve
 })
 
 t.test('a batch that cannot be written after its PUBACK ran ahead is counted lost, and PUBACKs wait for the disk until one is written', async (t) => {
-  const { h, side } = await withSamplesTableAway(t, { ackWindowMs: 50 })
+  const { h, side } = await withBlocksTableAway(t, { ackWindowMs: 50 })
   h.record([sample('WC1/new', 2, T0 + 1), sample('WC1/new', 3, T0 + 2)])
   t.equal(h.acknowledgement(), undefined, 'the writer kept up so far: the PUBACK runs ahead')
   await t.rejects(h.durable(), /could not write/)
   t.equal(h.ackAhead.lost, 2, 'both acknowledged samples are counted lost')
-  side.exec('ALTER TABLE samples_away RENAME TO samples')
+  side.exec('ALTER TABLE blocks_away RENAME TO blocks')
   h.record(sample('WC1/new', 4, T0 + 3))
   const held = h.acknowledgement()
   t.ok(held instanceof Promise, 'after a failed batch the next PUBACK waits for the disk')
@@ -152,13 +153,70 @@ t.test('a batch that cannot be written after its PUBACK ran ahead is counted los
   t.same(h.range('WC1/new', T0, T0 + 10).map((s) => s.value), [4, 5])
 })
 
-t.test('the samples index is time first, so inserts append', async (t) => {
+t.test("samples are stored as a block per signal per batch; each signal's blocks are indexed in time order", async (t) => {
   const file = tempFile(t)
-  new Historian({ file }).close()
-  const db = new Database(file)
-  const columns = db.prepare(`SELECT name FROM pragma_index_info('samples_ts') ORDER BY seqno`).all() as Array<{ name: string }>
-  t.same(columns.map((c) => c.name), ['ts', 'signal_id'])
-  db.close()
+  const h = new Historian({ file })
+  h.record([sample('WC1/speed', 1, T0 + 2), sample('WC1/state', 'running', T0), sample('WC1/speed', 2, T0 + 1), sample('WC1/speed', 3, T0 + 3, 'bad')])
+  h.close()
+  const db = new Database(file, { readonly: true })
+  t.teardown(() => db.close())
+  const blocks = db.prepare('SELECT g.name, b.first_ts, b.last_ts, b.count FROM blocks b JOIN signals g ON g.id = b.signal_id ORDER BY b.id').all()
+  t.same(blocks, [
+    { name: 'WC1/speed', first_ts: T0 + 1, last_ts: T0 + 3, count: 3 },
+    { name: 'WC1/state', first_ts: T0, last_ts: T0, count: 1 },
+  ], 'one row per signal, with the span of its samples')
+  t.same(storedValues(db, 'WC1/speed'), [1, 2, 3], 'in the order they came')
+  t.same(storedValues(db, 'WC1/state'), ['running'])
+  t.equal(storedSampleCount(db), 4)
+  t.equal(storedSampleCount(db, 'WC1/speed'), 3)
+  const columns = db.prepare(`SELECT name FROM pragma_index_info('blocks_signal') ORDER BY seqno`).pluck().all()
+  t.same(columns, ['signal_id', 'last_ts'], "a new block of a signal lands at the end of its signal's run of the index")
+})
+
+t.test('a range reads across blocks, oldest first, bounded by its limit', async (t) => {
+  const file = tempFile(t)
+  const h = new Historian({ file, maxBatch: 100 })
+  t.teardown(() => h.close())
+  // Three pages of 100; times out of order within a page, and a late sample older than the pages before it.
+  for (let i = 0; i < 300; i++) h.record(sample('WC1/speed', i, T0 + 1000 + (i % 100 === 0 ? i + 50 : i)))
+  h.record(sample('WC1/speed', -1, T0 + 500))
+  h.flush()
+  const all = h.range('WC1/speed', T0, T0 + 10_000)
+  t.equal(all.length, 301)
+  t.same(all.slice(0, 2).map((s) => s.value), [-1, 1], 'the late sample first, then by time')
+  t.ok(all.every((s, i) => i === 0 || all[i - 1]!.timestamp <= s.timestamp), 'oldest first')
+  t.same(h.range('WC1/speed', T0, T0 + 10_000, 10).map((s) => s.value), all.slice(0, 10).map((s) => s.value), 'a limit keeps the oldest')
+  t.same(h.range('WC1/speed', T0 + 1100, T0 + 1103).map((s) => s.value), [101, 102], 'inside a block: only the samples in the range, the end exclusive (100 is at 1150)')
+})
+
+t.test('a historian file of the earlier layout, a row per sample, is converted to blocks at the first open', async (t) => {
+  const file = tempFile(t)
+  const old = new Database(file)
+  old.exec(`
+    CREATE TABLE signals (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+    CREATE TABLE samples (ts INTEGER NOT NULL, signal_id INTEGER NOT NULL, value REAL, text TEXT, quality INTEGER NOT NULL);
+    CREATE INDEX samples_ts ON samples (ts, signal_id);
+    INSERT INTO signals VALUES (1, 'WC1/speed'), (2, 'WC1/state');
+  `)
+  const insert = old.prepare('INSERT INTO samples VALUES (?, ?, ?, ?, ?)')
+  old.transaction(() => {
+    for (let i = 0; i < 120_000; i++) insert.run(T0 + i, 1, i, null, i % 1000 === 0 ? 2 : 0)
+    insert.run(T0 + 5, 2, null, 'running', 0)
+  })()
+  old.close()
+  const h = new Historian({ file })
+  t.teardown(() => h.close())
+  const speed = h.range('WC1/speed', T0, T0 + 200_000, 200_000)
+  t.equal(speed.length, 120_000, 'every sample is there, across chunks of the conversion')
+  t.same(speed.slice(0, 2), [sample('WC1/speed', 0, T0, 'bad'), sample('WC1/speed', 1, T0 + 1)], 'with its value, time and quality')
+  t.same(h.range('WC1/state', T0, T0 + 10), [sample('WC1/state', 'running', T0 + 5)], 'text values too')
+  const db = new Database(file, { readonly: true })
+  t.teardown(() => db.close())
+  t.equal(db.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'samples'`).pluck().get(), 0, 'the old table is gone')
+  t.equal(storedSampleCount(db), 120_001)
+  h.record(sample('WC1/speed', -1, T0 + 300_000))
+  await h.durable()
+  t.equal(h.range('WC1/speed', T0 + 300_000, T0 + 300_001).length, 1, 'and new samples are written as before')
 })
 
 t.test('complete minutes fold into aggregates of good samples; retention keeps the aggregates', async (t) => {

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import { foldMinutes } from './retention.ts'
+import { blockSchema, convertSampleRows, deleteBefore, samplesInRange } from './sample-blocks.ts'
 import { SamplePage } from './sample-page.ts'
 
 export type Quality = 'good' | 'uncertain' | 'bad'
@@ -146,9 +147,7 @@ export class Historian {
     this.#db.pragma('busy_timeout = 5000')
     this.#db.exec(`
       CREATE TABLE IF NOT EXISTS signals (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-      CREATE TABLE IF NOT EXISTS samples (ts INTEGER NOT NULL, signal_id INTEGER NOT NULL, value REAL, text TEXT, quality INTEGER NOT NULL);
-      -- Time first: new rows land at the end of the index, so inserts stay appends.
-      CREATE INDEX IF NOT EXISTS samples_ts ON samples (ts, signal_id);
+      ${blockSchema}
       CREATE TABLE IF NOT EXISTS minutes (
         minute INTEGER NOT NULL, signal_id INTEGER NOT NULL, count INTEGER NOT NULL,
         min REAL, max REAL, sum REAL, last_value REAL, last_text TEXT, last_ts INTEGER NOT NULL,
@@ -156,6 +155,8 @@ export class Historian {
       ) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS watermarks (name TEXT PRIMARY KEY, ts INTEGER NOT NULL);
     `)
+    // A file of an earlier version holds a row per sample: it becomes blocks once, before the writer starts.
+    convertSampleRows(this.#db)
     let maxId = 0
     for (const row of this.#db.prepare('SELECT id, name FROM signals').all() as Array<{ id: number; name: string }>) {
       this.#signalIds.set(row.name, row.id)
@@ -349,10 +350,7 @@ export class Historian {
   range(signal: string, from: number, to: number, limit = 100_000): Sample[] {
     const id = this.#signalIds.get(signal)
     if (id === undefined) return []
-    const rows = this.#db
-      .prepare('SELECT ts, value, text, quality FROM samples WHERE ts >= ? AND ts < ? AND signal_id = ? ORDER BY ts LIMIT ?')
-      .all(from, to, id, limit) as Array<{ ts: number; value: number | null; text: string | null; quality: number }>
-    return rows.map((r) => ({ signal, value: r.text ?? r.value, quality: qualityName[r.quality] ?? 'bad', timestamp: r.ts }))
+    return samplesInRange(this.#db, id, from, to, limit).map((r) => ({ signal, value: r.value, quality: qualityName[r.quality] ?? 'bad', timestamp: r.ts }))
   }
 
   /** Folds complete minutes up to `now` into 1-minute aggregates (good-quality numeric samples only). */
@@ -380,7 +378,7 @@ export class Historian {
   retain(now: number): number {
     const mark = (this.#db.prepare(`SELECT ts FROM watermarks WHERE name = 'minutes'`).get() as { ts: number } | undefined)?.ts ?? 0
     const cutoff = Math.min(now - this.#rawRetentionMs, mark)
-    return this.#db.prepare('DELETE FROM samples WHERE ts < ?').run(cutoff).changes
+    return deleteBefore(this.#db, cutoff)
   }
 
   /** Raw samples dropped while the disk guard had raw storage paused. */
