@@ -29,16 +29,17 @@ export async function startGateway(config: GatewayConfig, parts: GatewayParts = 
   const gateway = buildGateway(config, parts)
   let connectivity: LineConnectivity
   let tls: TlsMaterial | null = null
+  // Requests whose handlers are still running: one whose client went away goes on (a login in its
+  // password check, say) and must finish before the stop closes what it uses.
+  let handling = 0
   try {
     if (httpTlsOn(config.http.tls, config.http.host)) tls = await loadTls(typeof config.http.tls === 'object' ? config.http.tls : 'self-signed', config.dataDir, config.gatewayId, [config.http.host])
-    connectivity = await startConnectivity(gateway, config)
+    // While requests are being handled, device telemetry takes less of each turn of the event loop.
+    connectivity = await startConnectivity(gateway, config, () => handling > 0)
   } catch (error) {
     gateway.close()
     throw error
   }
-  // Requests whose handlers are still running: one whose client went away goes on (a login in its
-  // password check, say) and must finish before the stop closes what it uses.
-  let handling = 0
   let handled: (() => void) | null = null
   const fetch: typeof gateway.app.fetch = async (...args) => {
     handling += 1

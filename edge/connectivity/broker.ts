@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import { DeviceCredentials } from './device-credentials.ts'
-import { guardStream } from './packet-guard.ts'
+import { guardStream, type RequestsWaiting } from './packet-guard.ts'
 import { expandPattern, filterWithin, topicMatches } from './topic-acl.ts'
 
 export interface MqttAccount {
@@ -26,6 +26,8 @@ export interface BrokerOptions {
   /** Publishes per second one client may send before it is disconnected. */
   maxMessagesPerSecond?: number
   persistence?: AedesOptions['persistence']
+  /** Whether operators' HTTP requests are being handled: device connections then get less of each turn of the event loop (packet-guard.ts). */
+  requestsWaiting?: RequestsWaiting
 }
 
 interface Session {
@@ -97,9 +99,11 @@ export class LineBroker {
   readonly #log: Logger
   readonly #maxPacketBytes: number
   readonly #credentials: DeviceCredentials
+  readonly #requestsWaiting: RequestsWaiting
 
-  private constructor(aedes: Aedes, log: Logger, maxPacketBytes: number, ingests: IngestRoutes, credentials: DeviceCredentials) {
+  private constructor(aedes: Aedes, log: Logger, maxPacketBytes: number, ingests: IngestRoutes, credentials: DeviceCredentials, requestsWaiting: RequestsWaiting) {
     this.aedes = aedes
+    this.#requestsWaiting = requestsWaiting
     this.#credentials = credentials
     this.#ingests = ingests
     this.#log = log
@@ -195,7 +199,7 @@ export class LineBroker {
     }
     aedes = await Aedes.createBroker(opts)
     aedes.on('clientError', (client, error) => log.debug({ clientId: client.id, err: error.message }, 'mqtt client error'))
-    const broker = new LineBroker(aedes, log, options.maxPacketBytes ?? 256 * 1024, ingests, credentials)
+    const broker = new LineBroker(aedes, log, options.maxPacketBytes ?? 256 * 1024, ingests, credentials, options.requestsWaiting ?? (() => false))
     broker.#ownsPersistence = options.persistence !== undefined
     return broker
   }
@@ -219,7 +223,7 @@ export class LineBroker {
     const server = createServer((socket) => {
       // aedes turns Nagle off on a socket it is given; it gets our wrapper, so do it here (else ~40 ms per ack).
       socket.setNoDelay(true)
-      const stream = guardStream(socket, this.#maxPacketBytes, (error) => this.#log.warn({ remote: socket.remoteAddress, size: error.size }, 'mqtt client disconnected: packet too large'))
+      const stream = guardStream(socket, this.#maxPacketBytes, (error) => this.#log.warn({ remote: socket.remoteAddress, size: error.size }, 'mqtt client disconnected: packet too large'), this.#requestsWaiting)
       this.aedes.handle(stream)
     })
     this.#servers.push(server)
@@ -232,7 +236,7 @@ export class LineBroker {
 
   /** MQTT on a server the caller made (TLS): each connection guarded like TCP. */
   async listenServer(server: Server, port: number, host = '0.0.0.0'): Promise<number> {
-    server.on('secureConnection', (socket) => (socket.setNoDelay(true), this.aedes.handle(guardStream(socket, this.#maxPacketBytes, () => this.#log.warn('mqtt client disconnected: packet too large')))))
+    server.on('secureConnection', (socket) => (socket.setNoDelay(true), this.aedes.handle(guardStream(socket, this.#maxPacketBytes, () => this.#log.warn('mqtt client disconnected: packet too large'), this.#requestsWaiting))))
     this.#servers.push(server)
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)

@@ -9,6 +9,7 @@ import type { Historian, Sample } from '../historian/historian.ts'
 import { EnterpriseBridge } from './bridge.ts'
 import { LineBroker } from './broker.ts'
 import { sqlitePersistence } from './broker-persistence.ts'
+import type { RequestsWaiting } from './packet-guard.ts'
 import type { Collector } from './collector.ts'
 import { ModbusCollector } from './modbus/collector.ts'
 import { MqttJsonCollector } from './mqtt-json.ts'
@@ -41,7 +42,8 @@ async function listenOrExplain<T>(what: string, variable: string, listen: () => 
   }
 }
 
-export async function startConnectivity(gateway: Gateway, config: GatewayConfig): Promise<LineConnectivity> {
+/** `requestsWaiting`: whether the HTTP server is handling operators' requests, which then go before device telemetry on the event loop. */
+export async function startConnectivity(gateway: Gateway, config: GatewayConfig, requestsWaiting: RequestsWaiting = () => false): Promise<LineConnectivity> {
   const log = gateway.logger.child({ module: 'connectivity' })
   const historian = gateway.historian
   const broker = await LineBroker.start({
@@ -51,6 +53,7 @@ export async function startConnectivity(gateway: Gateway, config: GatewayConfig)
     maxPacketBytes: config.mqtt.maxPacketBytes,
     maxMessagesPerSecond: config.mqtt.maxMessagesPerSecond,
     persistence: sqlitePersistence(join(config.dataDir, 'broker.db')),
+    requestsWaiting,
   })
   const stopped: Array<() => Promise<void> | void> = [() => historian.flush(), () => broker.close()]
   const stopAll = async () => {

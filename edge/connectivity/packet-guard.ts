@@ -54,9 +54,27 @@ export class PacketSizeGuard {
   }
 }
 
-/** The socket as aedes sees it, with every inbound byte passed through a PacketSizeGuard first. */
-export function guardStream(socket: Duplex, limit: number, onTooLarge: (error: PacketTooLarge) => void): Duplex {
+/**
+ * Most bytes of one connection aedes gets in one turn of the event loop. aedes parses and takes
+ * every PUBLISH of what it reads at once (the ingest runs in the authorization step): 64 KB of
+ * small telemetry messages is about 900 of them, 10 ms or more of the loop, and an operator's
+ * request that arrives meanwhile waits for all of it. In pieces a flood gives way to other work
+ * between them, and the rest waits in the kernel (TCP backpressure). While an HTTP request is
+ * being handled the pieces are smaller still: each step of the request (its body, its commit,
+ * the answer) then waits behind about a millisecond of telemetry instead of several.
+ */
+export const maxBytesPerTurn = 8 * 1024
+export const maxBytesPerTurnWhileRequests = 1024
+
+/** Whether operators' requests are being handled (the HTTP server's count): telemetry then takes less of each turn. */
+export type RequestsWaiting = () => boolean
+
+/** The socket as aedes sees it, with every inbound byte passed through a PacketSizeGuard first, a piece a turn. */
+export function guardStream(socket: Duplex, limit: number, onTooLarge: (error: PacketTooLarge) => void, requestsWaiting: RequestsWaiting = () => false): Duplex {
   const guard = new PacketSizeGuard(limit)
+  /** Inbound bytes not yet handed to aedes, and whether a hand-over is scheduled. */
+  const waiting: Buffer[] = []
+  let pumping = false
   let corked = false
   const uncork = () => {
     corked = false
@@ -64,7 +82,7 @@ export function guardStream(socket: Duplex, limit: number, onTooLarge: (error: P
   }
   const wrapped: Duplex = new Duplex({
     read() {
-      socket.resume()
+      if (waiting.length === 0) socket.resume()
     },
     write(chunk: Buffer, _encoding, callback) {
       // aedes writes a packet in pieces, and a commit answers many PUBLISHes at once: everything
@@ -96,10 +114,45 @@ export function guardStream(socket: Duplex, limit: number, onTooLarge: (error: P
       wrapped.destroy()
       return
     }
-    if (!wrapped.push(chunk)) socket.pause()
+    if (waiting.length === 0 && chunk.length <= maxBytesPerTurnWhileRequests) {
+      if (!wrapped.push(chunk)) socket.pause()
+      return
+    }
+    waiting.push(chunk)
+    socket.pause()
+    if (!pumping) pump()
   })
-  socket.on('end', () => wrapped.push(null))
-  socket.on('close', () => wrapped.destroy())
+  /** Hands aedes the next piece, and schedules the one after it for the next turn. */
+  const pump = () => {
+    pumping = false
+    const first = waiting[0]
+    if (first === undefined || wrapped.destroyed) return
+    const size = requestsWaiting() ? maxBytesPerTurnWhileRequests : maxBytesPerTurn
+    let piece = first
+    if (first.length > size) {
+      piece = first.subarray(0, size)
+      waiting[0] = first.subarray(size)
+    } else waiting.shift()
+    const more = wrapped.push(piece)
+    if (waiting.length > 0) {
+      pumping = true
+      setImmediate(pump)
+    } else if (ended) {
+      wrapped.push(null)
+      if (closed) wrapped.once('end', () => wrapped.destroy())
+    } else if (more) socket.resume()
+  }
+  // A client that sends and closes at once: its end and close come after the pieces still waiting.
+  let ended = false
+  let closed = false
+  socket.on('end', () => {
+    if (waiting.length === 0) wrapped.push(null)
+    else ended = true
+  })
+  socket.on('close', (hadError: boolean) => {
+    if (waiting.length === 0 || hadError) wrapped.destroy()
+    else closed = true
+  })
   socket.on('error', (error) => wrapped.destroy(error))
   return wrapped
 }
