@@ -65,6 +65,13 @@ t.test('state changes, counter deltas and measurements from a Modbus machine', a
   rules.handle([s('thickness', 2.31)])
   await settle()
   t.equal(measurements(), measured + 1, 'a new value is')
+  const before = types().length
+  rules.handle([s('temperature', 81), s('temperature', 82)])
+  await settle()
+  t.equal(types().length, before, 'a batch of plain telemetry records nothing')
+  rules.handle([s('temperature', 83), s('state', 2)])
+  await settle()
+  t.same(types().slice(before), ['WorkCenterStateChanged'], 'a ruled signal among plain telemetry is still decided')
   t.same(errors, [])
 })
 

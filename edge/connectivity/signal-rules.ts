@@ -22,6 +22,8 @@ const hasStopReason = (b: DeviceBinding) => b.profile.signals.some((s) => s.kind
 export class SignalRules {
   readonly #store: LineStore
   readonly #signals = new Map<string, { binding: DeviceBinding; signal: Signal }>()
+  /** The signals some rule reads (the ruled kinds and stop reasons): a batch with none of them is plain telemetry. */
+  readonly #watched = new Set<string>()
   readonly #counters = new Map<string, number>()
   /** The last value of each measurement signal: a polled value that did not change is not a new measurement. */
   readonly #measured = new Map<string, number>()
@@ -34,11 +36,19 @@ export class SignalRules {
   constructor(store: LineStore, bindings: DeviceBinding[], onError: (error: unknown) => void) {
     this.#store = store
     this.#onError = onError
-    for (const binding of bindings) for (const signal of binding.profile.signals) this.#signals.set(`${binding.device}/${signal.name}`, { binding, signal })
+    for (const binding of bindings) {
+      for (const signal of binding.profile.signals) {
+        const name = `${binding.device}/${signal.name}`
+        this.#signals.set(name, { binding, signal })
+        if (ruled.has(signal.kind) || signal.kind === 'stop_reason') this.#watched.add(name)
+      }
+    }
   }
 
   /** Handles a batch of samples; Bad or Uncertain samples never become MES facts. */
   handle(samples: Sample[]): void {
+    // Most batches are plain telemetry (values, alarms): passed over with one set lookup a sample.
+    if (!samples.some((sample) => this.#watched.has(sample.signal))) return
     // Counts are summed per device over the batch: a device counting total and rejects reports a
     // reject on both counters, and its good parts are the difference.
     const counts = new Map<string, { binding: DeviceBinding; good: number; reject: number; total: number; source: string; occurredAt: string }>()
