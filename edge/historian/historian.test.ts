@@ -169,8 +169,25 @@ t.test("samples are stored as a block per signal per batch; each signal's blocks
   t.same(storedValues(db, 'WC1/state'), ['running'])
   t.equal(storedSampleCount(db), 4)
   t.equal(storedSampleCount(db, 'WC1/speed'), 3)
-  const columns = db.prepare(`SELECT name FROM pragma_index_info('blocks_signal') ORDER BY seqno`).pluck().all()
-  t.same(columns, ['signal_id', 'last_ts'], "a new block of a signal lands at the end of its signal's run of the index")
+  const columns = db.prepare(`SELECT name FROM pragma_index_info('blocks_time') ORDER BY seqno`).pluck().all()
+  t.same(columns, ['last_ts', 'signal_id'], 'the index is time first: a new block lands at its end')
+})
+
+t.test('samples of one signal hours apart in one batch go in a block per hour, and a range finds them all', async (t) => {
+  const file = tempFile(t)
+  const h = new Historian({ file })
+  t.teardown(() => h.close())
+  // A device's stored-and-forwarded backlog arriving with live values.
+  h.record([sample('WC1/speed', 1, T0), sample('WC1/speed', 2, T0 + 5 * 3_600_000), sample('WC1/speed', 3, T0 + 60_000), sample('WC1/speed', 4, T0 + 5 * 3_600_000 + 1)])
+  h.flush()
+  const db = new Database(file, { readonly: true })
+  t.teardown(() => db.close())
+  t.same(db.prepare('SELECT first_ts, last_ts, count FROM blocks ORDER BY first_ts').all(), [
+    { first_ts: T0, last_ts: T0 + 60_000, count: 2 },
+    { first_ts: T0 + 5 * 3_600_000, last_ts: T0 + 5 * 3_600_000 + 1, count: 2 },
+  ], 'no block spans an hour or more')
+  t.same(h.range('WC1/speed', T0, T0 + 6 * 3_600_000).map((s) => s.value), [1, 3, 2, 4], 'oldest first')
+  t.same(h.range('WC1/speed', T0 + 30_000, T0 + 3_600_000).map((s) => s.value), [3])
 })
 
 t.test('a range reads across blocks, oldest first, bounded by its limit', async (t) => {

@@ -1,6 +1,6 @@
 // What leaves the historian and what is kept of it: raw samples folded into 1-minute aggregates, and the oldest raw samples shed when the disk runs low.
 import type Database from 'better-sqlite3'
-import { decodeBlock, keepOfBlock, type BlockRow } from './sample-blocks.ts'
+import { decodeBlock, keepOfBlock, maxBlockSpanMs, type BlockRow } from './sample-blocks.ts'
 
 const minute = 60_000
 
@@ -25,7 +25,8 @@ export function foldMinutes(db: Database.Database, until: number): number {
   db.transaction(() => {
     // Per signal and minute: count of good samples; min, max and sum of their numbers; the newest one.
     const minutes = new Map<string, Aggregate>()
-    for (const row of db.prepare('SELECT signal_id, count, ts, value, quality, text FROM blocks WHERE last_ts >= ? AND first_ts < ?').iterate(mark, end) as IterableIterator<BlockRow>) {
+    const blocks = db.prepare('SELECT signal_id, count, ts, value, quality, text FROM blocks WHERE last_ts >= ? AND last_ts < ? AND first_ts < ?')
+    for (const row of blocks.iterate(mark, end + maxBlockSpanMs, end) as IterableIterator<BlockRow>) {
       const b = decodeBlock(row)
       for (let i = 0; i < row.count; i++) {
         const ts = b.ts[i]!
@@ -67,7 +68,8 @@ export function foldMinutes(db: Database.Database, until: number): number {
  * Whole blocks go oldest first; the block where `maxRows` is reached keeps its newest samples.
  */
 export function shedOldestRaw(db: Database.Database, maxRows: number, now: number): number {
-  const oldest = db.prepare('SELECT id, signal_id, count, ts, value, quality, text FROM blocks ORDER BY first_ts')
+  // Oldest by their newest sample (the time index); a block spans less than maxBlockSpanMs.
+  const oldest = db.prepare('SELECT id, signal_id, count, ts, value, quality, text FROM blocks ORDER BY last_ts')
   const whole: number[] = []
   let taken = 0
   let partial: { row: BlockRow; keep: number[] } | null = null

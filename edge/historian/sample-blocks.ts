@@ -21,12 +21,14 @@ export const blockSchema = `
     quality BLOB NOT NULL,
     text TEXT
   );
-  -- A signal's blocks in time order: each new block lands at the end of its signal's run.
-  CREATE INDEX IF NOT EXISTS blocks_signal ON blocks (signal_id, last_ts);
-  -- Every signal's blocks by their newest sample (the minutes to fold) and by their oldest (what retention and shedding take first).
-  CREATE INDEX IF NOT EXISTS blocks_last ON blocks (last_ts);
-  CREATE INDEX IF NOT EXISTS blocks_first ON blocks (first_ts);
+  -- Time first, so that a new block lands at the end of the index (with many slow signals, a
+  -- signal-first index cost each insert a descent to a page of its own). A block spans less than
+  -- maxBlockSpanMs, so a range [from, to) is in blocks with last_ts in [from, to + maxBlockSpanMs).
+  CREATE INDEX IF NOT EXISTS blocks_time ON blocks (last_ts, signal_id);
 `
+
+/** A block's samples lie within this much time of its newest: samples further apart (a device's stored-and-forwarded backlog) go in blocks of their own. */
+export const maxBlockSpanMs = 3_600_000
 
 /** A block as it is inserted. */
 export interface EncodedBlock {
@@ -100,10 +102,22 @@ export function encodeBlocks(c: PageColumns, rows: number, text: Array<string | 
   for (const signal of signals) {
     const from = start[signal]!
     const to = next[signal]!
+    const extent = span(ts.subarray(from, to))
+    if (extent.lastTs - extent.firstTs >= maxBlockSpanMs) {
+      // Rare: samples hours apart in one batch. A block per hour they fall in.
+      const decoded: DecodedBlock = { ts: ts.subarray(from, to), value: value.subarray(from, to), quality: quality.subarray(from, to), text: texts?.slice(from, to) ?? null }
+      const byHour = new Map<number, number[]>()
+      for (let k = 0; k < to - from; k++) {
+        const hour = Math.floor(decoded.ts[k]! / maxBlockSpanMs)
+        byHour.set(hour, [...(byHour.get(hour) ?? []), k])
+      }
+      for (const keep of byHour.values()) blocks.push({ signal, ...subBlock(decoded, keep) })
+      continue
+    }
     const blockText = texts?.slice(from, to) ?? null
     blocks.push({
       signal,
-      ...span(ts.subarray(from, to)),
+      ...extent,
       count: to - from,
       ts: bytes(ts.subarray(from, to)),
       value: bytes(value.subarray(from, to)),
@@ -185,7 +199,8 @@ export function samplesInRange(db: Database.Database, signalId: number, from: nu
   let kept: StoredSample[] = []
   let cutoff = to
   const byTime = (a: StoredSample, b: StoredSample) => a.ts - b.ts
-  for (const row of db.prepare('SELECT count, ts, value, quality, text FROM blocks WHERE signal_id = ? AND last_ts >= ? AND first_ts < ? ORDER BY last_ts').iterate(signalId, from, to) as IterableIterator<BlockRow>) {
+  const rows = db.prepare('SELECT count, ts, value, quality, text FROM blocks WHERE last_ts >= ? AND last_ts < ? AND signal_id = ? AND first_ts < ? ORDER BY last_ts')
+  for (const row of rows.iterate(from, to + maxBlockSpanMs, signalId, to) as IterableIterator<BlockRow>) {
     const b = decodeBlock(row)
     for (let i = 0; i < row.count; i++) {
       const t = b.ts[i]!
@@ -215,10 +230,10 @@ export function keepOfBlock(db: Database.Database, row: BlockRow, block: Decoded
 export function deleteBefore(db: Database.Database, cutoff: number): number {
   let deleted = 0
   db.transaction(() => {
-    deleted += db.prepare('SELECT coalesce(sum(count), 0) FROM blocks WHERE first_ts < ? AND last_ts < ?').pluck().get(cutoff, cutoff) as number
-    db.prepare('DELETE FROM blocks WHERE first_ts < ? AND last_ts < ?').run(cutoff, cutoff)
-    // What is left below the cutoff are blocks that span it.
-    const spanning = db.prepare('SELECT id, signal_id, count, ts, value, quality, text FROM blocks WHERE first_ts < ?').all(cutoff) as BlockRow[]
+    deleted += db.prepare('SELECT coalesce(sum(count), 0) FROM blocks WHERE last_ts < ?').pluck().get(cutoff) as number
+    db.prepare('DELETE FROM blocks WHERE last_ts < ?').run(cutoff)
+    // Blocks that span the cutoff keep their newer samples.
+    const spanning = db.prepare('SELECT id, signal_id, count, ts, value, quality, text FROM blocks WHERE last_ts >= ? AND last_ts < ? AND first_ts < ?').all(cutoff, cutoff + maxBlockSpanMs, cutoff) as BlockRow[]
     for (const row of spanning) {
       const b = decodeBlock(row)
       const keep: number[] = []
