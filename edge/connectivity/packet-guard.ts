@@ -72,9 +72,8 @@ export type RequestsWaiting = () => boolean
 /** The socket as aedes sees it, with every inbound byte passed through a PacketSizeGuard first, a piece a turn. */
 export function guardStream(socket: Duplex, limit: number, onTooLarge: (error: PacketTooLarge) => void, requestsWaiting: RequestsWaiting = () => false): Duplex {
   const guard = new PacketSizeGuard(limit)
-  /** Inbound bytes not yet handed to aedes, and whether a hand-over is scheduled. */
+  /** Inbound bytes not yet handed to aedes; while there are any, a hand-over is scheduled. */
   const waiting: Buffer[] = []
-  let pumping = false
   let corked = false
   const uncork = () => {
     corked = false
@@ -118,13 +117,13 @@ export function guardStream(socket: Duplex, limit: number, onTooLarge: (error: P
       if (!wrapped.push(chunk)) socket.pause()
       return
     }
+    const idle = waiting.length === 0
     waiting.push(chunk)
     socket.pause()
-    if (!pumping) pump()
+    if (idle) pump()
   })
   /** Hands aedes the next piece, and schedules the one after it for the next turn. */
   const pump = () => {
-    pumping = false
     const first = waiting[0]
     if (first === undefined || wrapped.destroyed) return
     const size = requestsWaiting() ? maxBytesPerTurnWhileRequests : maxBytesPerTurn
@@ -134,10 +133,8 @@ export function guardStream(socket: Duplex, limit: number, onTooLarge: (error: P
       waiting[0] = first.subarray(size)
     } else waiting.shift()
     const more = wrapped.push(piece)
-    if (waiting.length > 0) {
-      pumping = true
-      setImmediate(pump)
-    } else if (ended) {
+    if (waiting.length > 0) setImmediate(pump)
+    else if (ended) {
       wrapped.push(null)
       if (closed) wrapped.once('end', () => wrapped.destroy())
     } else if (more) socket.resume()

@@ -14,7 +14,7 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import { WalSync } from '../store/wal-sync.ts'
 import type { SampleBatch, ToHistorianWriter, WriterData, WriterResult } from './historian.ts'
 import { shedOldestRaw } from './retention.ts'
-import { encodeBlocks } from './sample-blocks.ts'
+import { blockInserter, encodeBlocks } from './sample-blocks.ts'
 import { pageColumns } from './sample-page.ts'
 
 const { file, shared, results } = workerData as WriterData & { results: MessagePort }
@@ -23,21 +23,20 @@ const input = parentPort!
 const db = new Database(file)
 db.pragma('journal_mode = WAL')
 db.pragma('synchronous = NORMAL')
-// Appends touch only the right edge of the blocks table and of its indexes (one run per signal in
-// blocks_signal): 4 MB of page cache hold a full batch, where better-sqlite3's default of 16 MB
-// would only fill with pages never read again.
+// Appends touch only the right edge of the blocks table and of its time-first index: 4 MB of page
+// cache hold a full batch, where better-sqlite3's default of 16 MB would only fill with pages never read again.
 db.pragma('cache_size = -4000')
 // Folding and retention on the event loop's connection take the write lock now and then: wait for it rather than fail a batch.
 db.pragma('busy_timeout = 5000')
 const wal = new WalSync(`${file}-wal`)
 // OR IGNORE: a batch whose sync failed was committed all the same, and its new signals come again with the next batch.
 const insertSignal = db.prepare('INSERT OR IGNORE INTO signals (id, name) VALUES (?, ?)')
-const insertBlock = db.prepare('INSERT INTO blocks (signal_id, first_ts, last_ts, count, ts, value, quality, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+const insertBlocks = blockInserter(db)
 
 const writeBatches = db.transaction((batches: SampleBatch[]) => {
   for (const b of batches) {
     for (const [id, name] of b.signals) insertSignal.run(id, name)
-    for (const k of encodeBlocks(pageColumns(b.page), b.rows, b.text)) insertBlock.run(k.signal, k.firstTs, k.lastTs, k.count, k.ts, k.value, k.quality, k.text)
+    insertBlocks(encodeBlocks(pageColumns(b.page), b.rows, b.text))
   }
 })
 

@@ -1,6 +1,6 @@
 // What leaves the historian and what is kept of it: raw samples folded into 1-minute aggregates, and the oldest raw samples shed when the disk runs low.
 import type Database from 'better-sqlite3'
-import { decodeBlock, keepOfBlock, maxBlockSpanMs, type BlockRow } from './sample-blocks.ts'
+import { blockColumns, decodeBlock, keepOfBlock, maxBlockSpanMs, type BlockRow, type DecodedBlock } from './sample-blocks.ts'
 
 const minute = 60_000
 
@@ -69,10 +69,10 @@ export function foldMinutes(db: Database.Database, until: number): number {
  */
 export function shedOldestRaw(db: Database.Database, maxRows: number, now: number): number {
   // Oldest by their newest sample (the time index); a block spans less than maxBlockSpanMs.
-  const oldest = db.prepare('SELECT id, signal_id, count, ts, value, quality, text FROM blocks ORDER BY last_ts')
+  const oldest = db.prepare(`SELECT ${blockColumns} FROM blocks ORDER BY last_ts`)
   const whole: number[] = []
   let taken = 0
-  let partial: { row: BlockRow; keep: number[] } | null = null
+  let partial: { row: BlockRow; block: DecodedBlock; keep: number[] } | null = null
   let newestShed = Number.NEGATIVE_INFINITY
   for (const row of oldest.iterate() as IterableIterator<BlockRow>) {
     if (taken >= maxRows) break
@@ -87,7 +87,7 @@ export function shedOldestRaw(db: Database.Database, maxRows: number, now: numbe
     const order = Array.from(b.ts.keys()).sort((x, y) => b.ts[x]! - b.ts[y]! || x - y)
     const go = maxRows - taken
     for (const k of order.slice(0, go)) newestShed = Math.max(newestShed, b.ts[k]!)
-    partial = { row, keep: order.slice(go).sort((x, y) => x - y) }
+    partial = { row, block: b, keep: order.slice(go).sort((x, y) => x - y) }
     taken += go
   }
   if (taken === 0) return 0
@@ -96,7 +96,7 @@ export function shedOldestRaw(db: Database.Database, maxRows: number, now: numbe
   db.transaction(() => {
     const remove = db.prepare('DELETE FROM blocks WHERE id = ?')
     for (const id of whole) remove.run(id)
-    if (partial !== null) keepOfBlock(db, partial.row, decodeBlock(partial.row), partial.keep)
+    if (partial !== null) keepOfBlock(db, partial.row, partial.block, partial.keep)
   })()
   db.pragma('incremental_vacuum')
   db.pragma('wal_checkpoint(TRUNCATE)')

@@ -61,6 +61,9 @@ export interface DecodedBlock {
   text: Array<string | null> | null
 }
 
+/** The columns a block row is read with. */
+export const blockColumns = 'id, signal_id, count, ts, value, quality, text'
+
 const bytes = (a: Float64Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)
 
 /** The earliest and latest of some timestamps. */
@@ -72,6 +75,18 @@ function span(ts: Float64Array): { firstTs: number; lastTs: number } {
     if (t > lastTs) lastTs = t
   }
   return { firstTs, lastTs }
+}
+
+/** A block's columns as they are stored; the text values only when there are any. */
+function encode(ts: Float64Array, value: Float64Array, quality: Uint8Array, text: Array<string | null> | null): Omit<EncodedBlock, 'signal'> {
+  return {
+    ...span(ts),
+    count: ts.length,
+    ts: bytes(ts),
+    value: bytes(value),
+    quality: bytes(quality),
+    text: text !== null && text.some((v) => v !== null) ? JSON.stringify(text) : null,
+  }
 }
 
 /** The blocks of a batch: its rows grouped by signal, in the order they came. */
@@ -102,28 +117,21 @@ export function encodeBlocks(c: PageColumns, rows: number, text: Array<string | 
   for (const signal of signals) {
     const from = start[signal]!
     const to = next[signal]!
-    const extent = span(ts.subarray(from, to))
-    if (extent.lastTs - extent.firstTs >= maxBlockSpanMs) {
-      // Rare: samples hours apart in one batch. A block per hour they fall in.
-      const decoded: DecodedBlock = { ts: ts.subarray(from, to), value: value.subarray(from, to), quality: quality.subarray(from, to), text: texts?.slice(from, to) ?? null }
-      const byHour = new Map<number, number[]>()
-      for (let k = 0; k < to - from; k++) {
-        const hour = Math.floor(decoded.ts[k]! / maxBlockSpanMs)
-        byHour.set(hour, [...(byHour.get(hour) ?? []), k])
-      }
-      for (const keep of byHour.values()) blocks.push({ signal, ...subBlock(decoded, keep) })
+    const group: DecodedBlock = { ts: ts.subarray(from, to), value: value.subarray(from, to), quality: quality.subarray(from, to), text: texts?.slice(from, to) ?? null }
+    const block = { signal, ...encode(group.ts, group.value, group.quality, group.text) }
+    if (block.lastTs - block.firstTs < maxBlockSpanMs) {
+      blocks.push(block)
       continue
     }
-    const blockText = texts?.slice(from, to) ?? null
-    blocks.push({
-      signal,
-      ...extent,
-      count: to - from,
-      ts: bytes(ts.subarray(from, to)),
-      value: bytes(value.subarray(from, to)),
-      quality: bytes(quality.subarray(from, to)),
-      text: blockText !== null && blockText.some((v) => v !== null) ? JSON.stringify(blockText) : null,
-    })
+    // Rare: samples hours apart in one batch. A block per hour they fall in.
+    const byHour = new Map<number, number[]>()
+    for (let k = 0; k < group.ts.length; k++) {
+      const hour = Math.floor(group.ts[k]! / maxBlockSpanMs)
+      const positions = byHour.get(hour)
+      if (positions === undefined) byHour.set(hour, [k])
+      else positions.push(k)
+    }
+    for (const keep of byHour.values()) blocks.push({ signal, ...subBlock(group, keep) })
   }
   return blocks
 }
@@ -145,18 +153,20 @@ export function decodeBlock(row: Pick<BlockRow, 'count' | 'ts' | 'value' | 'qual
 }
 
 /** Re-encodes the samples of a decoded block at `keep` (positions), for a block that loses some of its samples. */
-export function subBlock(block: DecodedBlock, keep: number[]): Omit<EncodedBlock, 'signal'> {
-  const ts = Float64Array.from(keep, (k) => block.ts[k]!)
-  const value = Float64Array.from(keep, (k) => block.value[k]!)
-  const quality = Uint8Array.from(keep, (k) => block.quality[k]!)
-  const text = block.text === null ? null : keep.map((k) => block.text![k] ?? null)
-  return {
-    ...span(ts),
-    count: keep.length,
-    ts: bytes(ts),
-    value: bytes(value),
-    quality: bytes(quality),
-    text: text !== null && text.some((v) => v !== null) ? JSON.stringify(text) : null,
+function subBlock(block: DecodedBlock, keep: number[]): Omit<EncodedBlock, 'signal'> {
+  return encode(
+    Float64Array.from(keep, (k) => block.ts[k]!),
+    Float64Array.from(keep, (k) => block.value[k]!),
+    Uint8Array.from(keep, (k) => block.quality[k]!),
+    block.text === null ? null : keep.map((k) => block.text![k] ?? null),
+  )
+}
+
+/** Inserts encoded blocks on a connection: the writer's batches, and a converted file's rows. */
+export function blockInserter(db: Database.Database): (blocks: EncodedBlock[]) => void {
+  const insert = db.prepare('INSERT INTO blocks (signal_id, first_ts, last_ts, count, ts, value, quality, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+  return (blocks) => {
+    for (const k of blocks) insert.run(k.signal, k.firstTs, k.lastTs, k.count, k.ts, k.value, k.quality, k.text)
   }
 }
 
@@ -172,7 +182,7 @@ export function storedValues(db: Database.Database, signal: string): Array<numbe
   const values: Array<number | string | null> = []
   for (const row of rows) {
     const b = decodeBlock(row)
-    for (let i = 0; i < row.count; i++) values.push(b.text?.[i] ?? (Number.isNaN(b.value[i]!) ? null : b.value[i]!))
+    for (let i = 0; i < row.count; i++) values.push(sampleAt(b, i).value)
   }
   return values
 }
@@ -214,8 +224,6 @@ export function samplesInRange(db: Database.Database, signalId: number, from: nu
   return kept.sort(byTime).slice(0, limit)
 }
 
-const replaceBlock = (db: Database.Database) => db.prepare('UPDATE blocks SET first_ts = ?, last_ts = ?, count = ?, ts = ?, value = ?, quality = ?, text = ? WHERE id = ?')
-
 /** Keeps only the samples of a stored block at `keep` (positions); the block goes when none are kept. */
 export function keepOfBlock(db: Database.Database, row: BlockRow, block: DecodedBlock, keep: number[]): void {
   if (keep.length === 0) {
@@ -223,7 +231,7 @@ export function keepOfBlock(db: Database.Database, row: BlockRow, block: Decoded
     return
   }
   const k = subBlock(block, keep)
-  replaceBlock(db).run(k.firstTs, k.lastTs, k.count, k.ts, k.value, k.quality, k.text, row.id)
+  db.prepare('UPDATE blocks SET first_ts = ?, last_ts = ?, count = ?, ts = ?, value = ?, quality = ?, text = ? WHERE id = ?').run(k.firstTs, k.lastTs, k.count, k.ts, k.value, k.quality, k.text, row.id)
 }
 
 /** Deletes every raw sample older than `cutoff`: whole blocks, and the older part of a block that spans it. Returns samples deleted. */
@@ -233,7 +241,7 @@ export function deleteBefore(db: Database.Database, cutoff: number): number {
     deleted += db.prepare('SELECT coalesce(sum(count), 0) FROM blocks WHERE last_ts < ?').pluck().get(cutoff) as number
     db.prepare('DELETE FROM blocks WHERE last_ts < ?').run(cutoff)
     // Blocks that span the cutoff keep their newer samples.
-    const spanning = db.prepare('SELECT id, signal_id, count, ts, value, quality, text FROM blocks WHERE last_ts >= ? AND last_ts < ? AND first_ts < ?').all(cutoff, cutoff + maxBlockSpanMs, cutoff) as BlockRow[]
+    const spanning = db.prepare(`SELECT ${blockColumns} FROM blocks WHERE last_ts >= ? AND last_ts < ? AND first_ts < ?`).all(cutoff, cutoff + maxBlockSpanMs, cutoff) as BlockRow[]
     for (const row of spanning) {
       const b = decodeBlock(row)
       const keep: number[] = []
@@ -253,7 +261,7 @@ export function convertSampleRows(db: Database.Database): number {
   if (db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'samples'`).get() === undefined) return 0
   const chunk = 50_000
   const read = db.prepare('SELECT rowid AS id, ts, signal_id, value, text, quality FROM samples WHERE rowid > ? ORDER BY rowid LIMIT ?')
-  const insert = db.prepare('INSERT INTO blocks (signal_id, first_ts, last_ts, count, ts, value, quality, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+  const insert = blockInserter(db)
   let last = 0
   let converted = 0
   for (;;) {
@@ -263,7 +271,7 @@ export function convertSampleRows(db: Database.Database): number {
     for (const r of rows) page.push(r.ts, r.signal_id, r.text ?? r.value, r.quality)
     const upTo = rows.at(-1)!.id
     db.transaction(() => {
-      for (const k of encodeBlocks(pageColumns(page.memory), page.length, page.text)) insert.run(k.signal, k.firstTs, k.lastTs, k.count, k.ts, k.value, k.quality, k.text)
+      insert(encodeBlocks(pageColumns(page.memory), page.length, page.text))
       db.prepare('DELETE FROM samples WHERE rowid <= ?').run(upTo)
     })()
     last = upTo
